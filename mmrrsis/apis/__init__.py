@@ -1,0 +1,3 @@
+"""apis of mmrrsis."""
+
+__all__ = []

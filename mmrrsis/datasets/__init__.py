@@ -1,0 +1,3 @@
+"""datasets of mmrrsis."""
+
+__all__ = []

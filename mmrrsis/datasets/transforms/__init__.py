@@ -1,0 +1,3 @@
+"""datasets/transforms of mmrrsis."""
+
+__all__ = []

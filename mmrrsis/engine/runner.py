@@ -1,0 +1,116 @@
+"""A Runner that also trains distributed on CPUs (gloo backend).
+
+mmengine 0.10's distributed path assumes GPUs twice: ``init_dist`` calls
+``torch.cuda.set_device(local_rank)`` before creating the process group, and
+``Runner.wrap_model`` passes ``device_ids=[local_rank]`` to DDP, which DDP
+rejects for a CPU module. :class:`RRSISRunner` changes only those two steps
+and only when the process has no CUDA device; with GPUs it is mmengine's
+Runner unchanged (NCCL, ``device_ids``, SyncBN).
+
+The configs in ``configs/`` select it with ``runner_type = 'RRSISRunner'``
+(set in ``configs/_base_/default_runtime.py``), and CPU training across
+processes is then a config value::
+
+    bash tools/dist_train.sh CONFIG 2 \
+        --cfg-options env_cfg.dist_cfg.backend=gloo
+"""
+import datetime
+import os
+from copy import deepcopy
+from typing import Dict, Optional
+
+import torch
+import torch.distributed as torch_dist
+from mmengine.device import get_device
+from mmengine.dist import is_distributed
+from mmengine.model import is_model_wrapper, revert_sync_batchnorm
+from mmengine.runner import Runner
+
+from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
+
+CPU_BACKENDS = ('gloo', 'mpi')
+
+
+def init_cpu_dist(launcher: str, backend: str = 'gloo', **kwargs) -> None:
+    """Create the default process group without touching CUDA.
+
+    Args:
+        launcher (str): ``'pytorch'`` (torchrun; RANK, WORLD_SIZE,
+            MASTER_ADDR and MASTER_PORT from the environment) or ``'slurm'``.
+        backend (str): A backend that runs on CPU tensors. Defaults to
+            ``'gloo'``.
+        **kwargs: Passed to ``torch.distributed.init_process_group``;
+            ``timeout`` may be given in seconds.
+    """
+    if backend not in CPU_BACKENDS:
+        raise RuntimeError(
+            f'Distributed backend "{backend}" needs CUDA, which this process '
+            'does not have. Train on CPUs with the gloo backend: '
+            '--cfg-options env_cfg.dist_cfg.backend=gloo')
+    if kwargs.get('timeout') is not None:
+        kwargs['timeout'] = datetime.timedelta(seconds=kwargs['timeout'])
+    if launcher == 'slurm':
+        _export_slurm_env(kwargs.pop('port', None))
+    elif launcher != 'pytorch':
+        raise RuntimeError(
+            f'Launcher "{launcher}" is not supported for CPU training; use '
+            'the "pytorch" launcher (tools/dist_train.sh, torchrun).')
+    torch_dist.init_process_group(backend=backend, **kwargs)
+
+
+def _export_slurm_env(port: Optional[int]) -> None:
+    """Translate SLURM's variables into the ones ``env://`` reads."""
+    import subprocess
+    node_list = os.environ['SLURM_NODELIST']
+    addr = subprocess.getoutput(
+        f'scontrol show hostname {node_list} | head -n1')
+    if port is not None:
+        os.environ['MASTER_PORT'] = str(port)
+    os.environ.setdefault('MASTER_PORT', '29500')
+    os.environ.setdefault('MASTER_ADDR', addr)
+    os.environ['WORLD_SIZE'] = os.environ['SLURM_NTASKS']
+    os.environ['LOCAL_RANK'] = os.environ['SLURM_LOCALID']
+    os.environ['RANK'] = os.environ['SLURM_PROCID']
+
+
+@RUNNERS.register_module()
+class RRSISRunner(Runner):
+    """mmengine's Runner, plus distributed training on CPU processes.
+
+    Differences from :class:`mmengine.runner.Runner`, both active only in a
+    distributed run on a process without CUDA:
+
+    - the process group is created without ``torch.cuda.set_device``
+      (backend from ``env_cfg.dist_cfg.backend``; ``gloo`` on CPU);
+    - the model is wrapped in DDP without ``device_ids`` and SyncBN layers
+      become plain BN (SyncBN has no CPU kernel).
+    """
+
+    def setup_env(self, env_cfg: Dict) -> None:
+        """Create a CPU process group when needed, then as mmengine."""
+        if self.distributed and not is_distributed() and \
+                not torch.cuda.is_available():
+            dist_cfg = dict(env_cfg.get('dist_cfg', {}))
+            init_cpu_dist(self.launcher, **dist_cfg)
+        super().setup_env(env_cfg)
+
+    def wrap_model(self, model_wrapper_cfg: Optional[Dict],
+                   model: torch.nn.Module) -> torch.nn.Module:
+        """Wrap the model for DDP; on CPU without ``device_ids``."""
+        if not self.distributed or is_model_wrapper(model) or \
+                get_device() != 'cpu':
+            return super().wrap_model(model_wrapper_cfg, model)
+        if self.cfg.get('sync_bn', None) is not None:
+            self.logger.warning('sync_bn is ignored on CPU: SyncBN has no CPU '
+                                'kernel, plain BN is used.')
+        model = revert_sync_batchnorm(model.to('cpu'))
+        if model_wrapper_cfg is None:
+            wrapper_cfg = dict(
+                type='MMDistributedDataParallel',
+                broadcast_buffers=False,
+                find_unused_parameters=self.cfg.get('find_unused_parameters',
+                                                    False))
+        else:
+            wrapper_cfg = deepcopy(dict(model_wrapper_cfg))
+            wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
+        return MODEL_WRAPPERS.build(wrapper_cfg, default_args=dict(module=model))

@@ -1,0 +1,3 @@
+"""evaluation of mmrrsis."""
+
+__all__ = []

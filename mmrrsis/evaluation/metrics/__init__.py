@@ -1,0 +1,3 @@
+"""evaluation/metrics of mmrrsis."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""models of mmrrsis."""
+
+__all__ = []

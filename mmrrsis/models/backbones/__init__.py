@@ -1,0 +1,3 @@
+"""models/backbones of mmrrsis."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""models/decode_heads of mmrrsis."""
+
+__all__ = []

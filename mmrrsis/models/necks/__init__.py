@@ -1,0 +1,3 @@
+"""models/necks of mmrrsis."""
+
+__all__ = []

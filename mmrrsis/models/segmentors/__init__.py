@@ -1,0 +1,3 @@
+"""models/segmentors of mmrrsis."""
+
+__all__ = []

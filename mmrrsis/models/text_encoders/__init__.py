@@ -1,0 +1,3 @@
+"""models/text_encoders of mmrrsis."""
+
+__all__ = []

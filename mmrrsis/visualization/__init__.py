@@ -1,0 +1,3 @@
+"""visualization of mmrrsis."""
+
+__all__ = []
