@@ -17,6 +17,7 @@ compiled op fails only when it is called, with a clear message.
 
 ``import mmrrsis`` calls it before anything imports ``mmcv.ops``.
 """
+import importlib.machinery
 import importlib.util
 import sys
 import types
@@ -80,6 +81,11 @@ def patch_mmcv_ops() -> bool:
         return True
     if has_compiled_ops():
         return False
-    sys.modules[EXT_NAME] = _MissingExtModule(
+    stub = _MissingExtModule(
         EXT_NAME, 'mmrrsis stand-in for the compiled mmcv ops (mmcv-lite).')
+    # a spec without a loader: ``pkgutil.find_loader('mmcv._ext')`` (used by
+    # mmengine's ``mmcv_full_available``) then answers None ("no compiled
+    # ops") instead of raising ValueError on a missing ``__spec__``
+    stub.__spec__ = importlib.machinery.ModuleSpec(EXT_NAME, None)
+    sys.modules[EXT_NAME] = stub
     return True
