@@ -12,10 +12,18 @@ These modules import only mmengine and the standard library, so they can run
 before mmseg's models are imported.
 """
 from .checkpoint import load_local_checkpoint, register_checkpoint_loader
-from .mmcv_ops import (MissingMMCVOpsError, has_compiled_ops, is_patched,
-                       patch_mmcv_ops)
-from .version_check import (SUPPORTED_RANGES, check_dependencies,
-                            check_version, installed_version)
+from .mmcv_ops import (
+    MissingMMCVOpsError,
+    has_compiled_ops,
+    is_patched,
+    patch_mmcv_ops,
+)
+from .version_check import (
+    SUPPORTED_RANGES,
+    check_dependencies,
+    check_version,
+    installed_version,
+)
 
 
 def apply_all() -> None:

@@ -113,4 +113,5 @@ class RRSISRunner(Runner):
         else:
             wrapper_cfg = deepcopy(dict(model_wrapper_cfg))
             wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
-        return MODEL_WRAPPERS.build(wrapper_cfg, default_args=dict(module=model))
+        return MODEL_WRAPPERS.build(
+            wrapper_cfg, default_args=dict(module=model))

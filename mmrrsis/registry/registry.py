@@ -19,8 +19,9 @@ from mmseg.registry import LOOPS as MMSEG_LOOPS
 from mmseg.registry import METRICS as MMSEG_METRICS
 from mmseg.registry import MODEL_WRAPPERS as MMSEG_MODEL_WRAPPERS
 from mmseg.registry import MODELS as MMSEG_MODELS
-from mmseg.registry import \
-    OPTIM_WRAPPER_CONSTRUCTORS as MMSEG_OPTIM_WRAPPER_CONSTRUCTORS
+from mmseg.registry import (
+    OPTIM_WRAPPER_CONSTRUCTORS as MMSEG_OPTIM_WRAPPER_CONSTRUCTORS,
+)
 from mmseg.registry import OPTIM_WRAPPERS as MMSEG_OPTIM_WRAPPERS
 from mmseg.registry import OPTIMIZERS as MMSEG_OPTIMIZERS
 from mmseg.registry import PARAM_SCHEDULERS as MMSEG_PARAM_SCHEDULERS
@@ -30,13 +31,18 @@ from mmseg.registry import TASK_UTILS as MMSEG_TASK_UTILS
 from mmseg.registry import TRANSFORMS as MMSEG_TRANSFORMS
 from mmseg.registry import VISBACKENDS as MMSEG_VISBACKENDS
 from mmseg.registry import VISUALIZERS as MMSEG_VISUALIZERS
-from mmseg.registry import \
-    WEIGHT_INITIALIZERS as MMSEG_WEIGHT_INITIALIZERS
+from mmseg.registry import WEIGHT_INITIALIZERS as MMSEG_WEIGHT_INITIALIZERS
 
 
 def _child(name: str, parent: Registry, *locations: str) -> Registry:
-    return Registry(
-        name, parent=parent, scope='mmrrsis', locations=list(locations))
+    # mmengine imports only the searched registry's own locations, not its
+    # parents', so mmseg's locations are listed too: a plain mmseg name
+    # (e.g. 'SegLocalVisualizer') then resolves under scope mmrrsis even
+    # before anything imported mmseg's package.
+    own = list(locations) + [
+        loc for loc in parent._locations if loc not in locations
+    ]
+    return Registry(name, parent=parent, scope='mmrrsis', locations=own)
 
 
 # runners and their parts

@@ -1,9 +1,17 @@
 """Utilities: environment, registration and type aliases."""
 from .collect_env import collect_env, mmcv_flavour
 from .set_env import register_all_modules
-from .typing_utils import (ConfigType, ForwardResults, MultiConfig,
-                           OptConfigType, OptMultiConfig, OptSampleList,
-                           SampleList, TensorDict, TensorList)
+from .typing_utils import (
+                           ConfigType,
+                           ForwardResults,
+                           MultiConfig,
+                           OptConfigType,
+                           OptMultiConfig,
+                           OptSampleList,
+                           SampleList,
+                           TensorDict,
+                           TensorList,
+)
 
 __all__ = [
     'collect_env', 'mmcv_flavour', 'register_all_modules', 'ConfigType',

@@ -13,6 +13,9 @@ def register_all_modules(init_default_scope: bool = True) -> None:
             so plain type names resolve in mmrrsis' registries first (and
             then in mmseg's and mmengine's). Defaults to True.
     """
+    from mmseg.utils import register_all_modules as register_mmseg
+
+    register_mmseg(init_default_scope=False)
     import mmrrsis.apis  # noqa: F401
     import mmrrsis.datasets  # noqa: F401
     import mmrrsis.engine  # noqa: F401

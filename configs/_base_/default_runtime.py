@@ -1,0 +1,37 @@
+# Runtime shared by every mmrrsis config.
+default_scope = 'mmrrsis'
+custom_imports = dict(imports=['mmrrsis'], allow_failed_imports=False)
+# RRSISRunner = mmengine's Runner + distributed training on CPU (gloo).
+runner_type = 'RRSISRunner'
+
+env_cfg = dict(
+    cudnn_benchmark=False,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # 'nccl' on GPUs; on CPUs use --cfg-options env_cfg.dist_cfg.backend=gloo
+    dist_cfg=dict(backend='nccl'),
+)
+
+default_hooks = dict(
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=True),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        by_epoch=True,
+        interval=1,
+        max_keep_ckpts=3,
+        save_best='oIoU',
+        rule='greater'),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    visualization=dict(type='SegVisualizationHook'),
+)
+
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(
+    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+log_processor = dict(by_epoch=True)
+log_level = 'INFO'
+load_from = None
+resume = False
+
+tta_model = None
