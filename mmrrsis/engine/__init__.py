@@ -1,4 +1,5 @@
 """Training machinery specific to mmrrsis."""
+from .data_check import check_data_roots
 from .runner import RRSISRunner, init_cpu_dist
 
-__all__ = ['RRSISRunner', 'init_cpu_dist']
+__all__ = ['RRSISRunner', 'check_data_roots', 'init_cpu_dist']

@@ -28,6 +28,8 @@ from mmengine.runner import Runner
 
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
 
+from .data_check import check_data_roots
+
 CPU_BACKENDS = ('gloo', 'mpi')
 
 
@@ -77,14 +79,25 @@ def _export_slurm_env(port: Optional[int]) -> None:
 class RRSISRunner(Runner):
     """mmengine's Runner, plus distributed training on CPU processes.
 
-    Differences from :class:`mmengine.runner.Runner`, both active only in a
-    distributed run on a process without CUDA:
+    Differences from :class:`mmengine.runner.Runner`:
+
+    - :meth:`from_cfg` first checks that the datasets' folders exist
+      (:func:`~mmrrsis.engine.data_check.check_data_roots`), so a missing
+      dataset is reported at once, not after building the model;
+
+    and, only in a distributed run on a process without CUDA:
 
     - the process group is created without ``torch.cuda.set_device``
       (backend from ``env_cfg.dist_cfg.backend``; ``gloo`` on CPU);
     - the model is wrapped in DDP without ``device_ids`` and SyncBN layers
       become plain BN (SyncBN has no CPU kernel).
     """
+
+    @classmethod
+    def from_cfg(cls, cfg) -> 'RRSISRunner':
+        """Check the data roots, then build the runner as mmengine."""
+        check_data_roots(cfg)
+        return super().from_cfg(cfg)
 
     def setup_env(self, env_cfg: Dict) -> None:
         """Create a CPU process group when needed, then as mmengine."""
