@@ -1,3 +1,11 @@
-"""evaluation of mmrrsis."""
+"""Evaluation of referring segmentation: metrics."""
+from .metrics import (
+    RRSISMetric,
+    intersection_and_union,
+    sample_name,
+    summarize,
+)
 
-__all__ = []
+__all__ = [
+    'RRSISMetric', 'intersection_and_union', 'sample_name', 'summarize'
+]
