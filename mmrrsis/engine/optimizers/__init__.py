@@ -1,0 +1,4 @@
+"""Optimizer wrappers of mmrrsis."""
+from .autocast_optim_wrapper import AutocastOptimWrapper
+
+__all__ = ['AutocastOptimWrapper']
