@@ -23,12 +23,14 @@ default_hooks = dict(
         save_best='oIoU',
         rule='greater'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'),
+    # draws prediction, ground truth and expression (off unless draw=True;
+    # tools/test.py --show-dir turns it on)
+    visualization=dict(type='RRSISVisualizationHook'),
 )
 
 vis_backends = [dict(type='LocalVisBackend')]
 visualizer = dict(
-    type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+    type='RRSISLocalVisualizer', vis_backends=vis_backends, name='visualizer')
 log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
