@@ -1,3 +1,16 @@
-"""datasets/transforms of mmrrsis."""
+"""Data transforms of referring segmentation (strings stay strings)."""
+from .formatting import PackRRSISInputs
+from .loading import (
+    LoadReferringAnnotations,
+    binarize_mask,
+    decode_segmentation,
+    read_mask_file,
+)
+from .text import CleanText, RandomSentence
+from .transforms import ReferringRandomFlip
 
-__all__ = []
+__all__ = [
+    'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
+    'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
+    'ReferringRandomFlip'
+]
