@@ -1,3 +1,4 @@
-"""models/backbones of mmrrsis."""
+"""Backbones: language-aware image encoders."""
+from .language_aware_swin import LanguageAwareSwin
 
-__all__ = []
+__all__ = ['LanguageAwareSwin']

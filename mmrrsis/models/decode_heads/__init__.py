@@ -1,3 +1,4 @@
-"""models/decode_heads of mmrrsis."""
+"""Decode heads."""
+from .referring_decode_head import ReferringDecodeHead
 
-__all__ = []
+__all__ = ['ReferringDecodeHead']

@@ -1,3 +1,5 @@
-"""models/necks of mmrrsis."""
+"""Necks: LAVT's pixel-word fusion and LGCE."""
+from .lavt_fusion_neck import LAVTFusionNeck, PixelWordAttention
+from .lgce_neck import LGCENeck
 
-__all__ = []
+__all__ = ['LAVTFusionNeck', 'PixelWordAttention', 'LGCENeck']

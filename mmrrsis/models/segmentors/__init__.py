@@ -1,3 +1,4 @@
-"""models/segmentors of mmrrsis."""
+"""Segmentors."""
+from .rrsis_encoder_decoder import RRSISEncoderDecoder
 
-__all__ = []
+__all__ = ['RRSISEncoderDecoder']

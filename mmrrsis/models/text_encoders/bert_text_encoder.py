@@ -1,0 +1,251 @@
+"""BERT text encoder: raw referring expressions in, word features out."""
+import os.path as osp
+from typing import List, Optional, Sequence, Tuple, Union
+
+from mmengine.model import BaseModule, initialize
+from torch import Tensor
+
+from mmrrsis.registry import MODELS
+from mmrrsis.utils import OptConfigType, OptMultiConfig
+
+from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
+
+
+def build_bert_tokenizer(vocab: Optional[str] = None,
+                         pretrained: Optional[str] = None,
+                         lowercase: bool = True):
+    """Build a (fast) BERT WordPiece tokenizer without network access.
+
+    Args:
+        vocab (str, optional): ``'mmrrsis-tiny'`` for the vocabulary that
+            ships with mmrrsis, a ``vocab.txt`` file (one token a line),
+            or a folder holding a saved tokenizer. None means: use
+            ``pretrained``. Defaults to None.
+        pretrained (str, optional): Model name or local folder passed to
+            ``BertTokenizerFast.from_pretrained`` when ``vocab`` is None.
+            Defaults to None.
+        lowercase (bool): Lower-case the text first (uncased models).
+            Defaults to True.
+
+    Returns:
+        transformers.BertTokenizerFast: The tokenizer.
+    """
+    from transformers import BertTokenizerFast
+
+    specials = dict(
+        unk_token='[UNK]',
+        sep_token='[SEP]',
+        pad_token='[PAD]',
+        cls_token='[CLS]',
+        mask_token='[MASK]')
+    if vocab is None:
+        if pretrained is None:
+            raise ValueError('A tokenizer needs `vocab` or `pretrained`.')
+        return BertTokenizerFast.from_pretrained(
+            pretrained, do_lower_case=lowercase)
+    if vocab == TINY_VOCAB_NAME or osp.isfile(vocab):
+        from tokenizers.implementations import BertWordPieceTokenizer
+        if vocab == TINY_VOCAB_NAME:
+            vocab = {token: i for i, token in enumerate(tiny_vocab())}
+        wordpiece = BertWordPieceTokenizer(vocab, lowercase=lowercase)
+        return BertTokenizerFast(
+            tokenizer_object=wordpiece._tokenizer,
+            do_lower_case=lowercase,
+            **specials)
+    if osp.isdir(vocab):
+        return BertTokenizerFast.from_pretrained(
+            vocab, do_lower_case=lowercase)
+    raise FileNotFoundError(
+        f'vocab="{vocab}" is neither "{TINY_VOCAB_NAME}", a vocab file nor '
+        'a tokenizer folder.')
+
+
+@MODELS.register_module()
+class BertTextEncoder(BaseModule):
+    """Encode referring expressions with a HuggingFace ``BertModel``.
+
+    The encoder owns its tokenizer: it takes the raw strings of a batch,
+    tokenizes them (``[CLS] words [SEP]``, truncated to ``max_tokens``),
+    runs BERT without its pooler and returns the last hidden layer with
+    the attention mask. LAVT's setting is ``max_tokens=20`` with every
+    sentence padded to that length (``padding='max_length'``);
+    ``padding='longest'`` pads only to the longest sentence of the batch.
+    Features at padded positions are what BERT computes there; consumers
+    must use ``word_mask``.
+
+    Three ways to build it:
+
+    - ``pretrained='bert-base-uncased'`` (a hub name, or a local folder
+      with ``config.json``, weights and ``vocab.txt``): weights and
+      tokenizer from ``from_pretrained``;
+    - ``bert_config=dict(...)``: a randomly initialised ``BertModel`` from
+      ``BertConfig(**bert_config)`` (``dict()`` is bert-base), nothing is
+      downloaded; the tokenizer comes from ``vocab`` (or ``pretrained``);
+    - ``vocab`` may also override the tokenizer of a pretrained model.
+
+    Freezing (frozen parameters get ``requires_grad=False``):
+    ``freeze=True`` freezes all of BERT; ``freeze_embeddings`` the
+    embedding layer; ``frozen_layers`` the listed encoder layers. LAVT
+    trains only layers 0-9 of bert-base: ``freeze_embeddings=True,
+    frozen_layers=(10, 11)``. ``eval_mode=True`` keeps BERT in eval mode
+    (no dropout) while the rest of the model trains, which is what LAVT's
+    training script does (its BERT is never switched to train mode).
+
+    Args:
+        pretrained (str, optional): HF model name or folder. Defaults to
+            ``'bert-base-uncased'``; ignored for the weights when
+            ``bert_config`` is given.
+        bert_config (dict, optional): Keyword arguments of ``BertConfig``;
+            when given, BERT is built from it with random weights.
+            Defaults to None.
+        vocab (str, optional): Tokenizer source, see
+            :func:`build_bert_tokenizer`; ``'mmrrsis-tiny'`` selects the
+            packaged tiny vocabulary. Defaults to None (from
+            ``pretrained``).
+        max_tokens (int): Maximum number of tokens, [CLS] and [SEP]
+            included. Defaults to 20.
+        padding (str): ``'max_length'`` (pad to ``max_tokens``) or
+            ``'longest'``. Defaults to ``'max_length'``.
+        lowercase (bool): Lower-case the text. Defaults to True.
+        freeze (bool): Freeze the whole encoder. Defaults to False.
+        freeze_embeddings (bool): Freeze the embedding layer. Defaults to
+            False.
+        frozen_layers (Sequence[int]): Encoder layers to freeze; negative
+            indices count from the end. Defaults to ().
+        eval_mode (bool): Keep BERT in eval mode during training. Defaults
+            to False.
+        init_cfg (dict | list[dict], optional): Initialisation config;
+            BERT itself is initialised when it is built. Defaults to None.
+    """
+
+    with_text = True
+
+    def __init__(self,
+                 pretrained: Optional[str] = 'bert-base-uncased',
+                 bert_config: OptConfigType = None,
+                 vocab: Optional[str] = None,
+                 max_tokens: int = 20,
+                 padding: str = 'max_length',
+                 lowercase: bool = True,
+                 freeze: bool = False,
+                 freeze_embeddings: bool = False,
+                 frozen_layers: Sequence[int] = (),
+                 eval_mode: bool = False,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        from transformers import BertConfig, BertModel
+
+        if padding not in ('max_length', 'longest'):
+            raise ValueError(
+                f'padding must be "max_length" or "longest", got {padding}')
+        self.max_tokens = max_tokens
+        self.padding = padding
+        self.tokenizer = build_bert_tokenizer(
+            vocab=vocab, pretrained=pretrained, lowercase=lowercase)
+        if bert_config is not None:
+            config = BertConfig(**dict(bert_config))
+            self.bert = BertModel(config, add_pooling_layer=False)
+        elif pretrained is not None:
+            self.bert = BertModel.from_pretrained(
+                pretrained, add_pooling_layer=False)
+        else:
+            raise ValueError(
+                'BertTextEncoder needs `pretrained` or `bert_config`.')
+        vocab_size = self.bert.config.vocab_size
+        if len(self.tokenizer) > vocab_size:
+            raise ValueError(
+                f'The tokenizer has {len(self.tokenizer)} tokens but BERT\'s '
+                f'embedding table only {vocab_size}; raise '
+                '`bert_config.vocab_size`.')
+        if max_tokens > self.bert.config.max_position_embeddings:
+            raise ValueError(
+                f'max_tokens={max_tokens} exceeds BERT\'s '
+                f'max_position_embeddings '
+                f'({self.bert.config.max_position_embeddings}).')
+        self.out_channels = self.bert.config.hidden_size
+        self.eval_mode = eval_mode
+
+        num_layers = self.bert.config.num_hidden_layers
+        self.frozen_layers = sorted({i % num_layers for i in frozen_layers})
+        if freeze:
+            self.bert.requires_grad_(False)
+        if freeze_embeddings:
+            self.bert.embeddings.requires_grad_(False)
+        for i in self.frozen_layers:
+            self.bert.encoder.layer[i].requires_grad_(False)
+
+    def init_weights(self) -> None:
+        """Apply ``init_cfg`` only.
+
+        BERT got its weights when it was built; the recursion of
+        :meth:`BaseModule.init_weights` would call HuggingFace's own
+        ``init_weights`` and could re-initialise them.
+        """
+        if self.init_cfg:
+            initialize(self, self.init_cfg)
+        self._is_init = True
+
+    def train(self, mode: bool = True) -> 'BertTextEncoder':
+        """Set the train mode; BERT stays in eval mode if ``eval_mode``."""
+        super().train(mode)
+        if self.eval_mode:
+            self.bert.eval()
+        return self
+
+    def tokenize(self, texts: List[str]) -> Tuple[Tensor, Tensor]:
+        """Tokenize a batch of expressions.
+
+        Args:
+            texts (list[str]): B referring expressions.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``input_ids`` (B, L) long and
+            ``attention_mask`` (B, L) long, 1 for real tokens; L is
+            ``max_tokens`` or the longest length in the batch.
+        """
+        encoded = self.tokenizer(
+            list(texts),
+            padding=self.padding,
+            truncation=True,
+            max_length=self.max_tokens,
+            return_tensors='pt')
+        device = self.bert.embeddings.word_embeddings.weight.device
+        return (encoded['input_ids'].to(device),
+                encoded['attention_mask'].to(device))
+
+    def encode(self, input_ids: Tensor,
+               attention_mask: Tensor) -> Tuple[Tensor, Tensor]:
+        """Run BERT on token ids.
+
+        Args:
+            input_ids (Tensor): (B, L) token ids.
+            attention_mask (Tensor): (B, L), 1 for real tokens.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``word_feats`` (B, L, C_t) last hidden
+            layer and ``word_mask`` (B, L) float, 1 for real tokens.
+        """
+        outputs = self.bert(
+            input_ids=input_ids, attention_mask=attention_mask)
+        word_feats = outputs.last_hidden_state
+        return word_feats, attention_mask.to(word_feats.dtype)
+
+    def forward(self, texts: Union[str, List[str]]) -> Tuple[Tensor, Tensor]:
+        """Encode raw expressions.
+
+        Args:
+            texts (str | list[str]): One expression or B expressions.
+
+        Returns:
+            tuple[Tensor, Tensor]: ``word_feats`` (B, L, C_t) and
+            ``word_mask`` (B, L) float with 1 for real tokens.
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        if len(texts) == 0:
+            raise ValueError('BertTextEncoder got no texts.')
+        input_ids, attention_mask = self.tokenize(texts)
+        return self.encode(input_ids, attention_mask)
+
+
+__all__ = ['BertTextEncoder', 'build_bert_tokenizer']
