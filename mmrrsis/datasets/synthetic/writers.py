@@ -14,6 +14,7 @@ import pycocotools.mask as mask_utils
 from mmengine.utils import ProgressBar
 
 from ..text_utils import REFSEGRS_CATEGORIES
+from ..transforms.loading import decode_rle
 from .expressions import Expression, choose_expressions
 from .scene import Scene, generate_scene
 
@@ -267,7 +268,7 @@ def mask_to_polygons(mask: np.ndarray) -> Optional[List[List[float]]]:
     if any(len(p) < 6 for p in polygons):
         return None
     h, w = mask.shape
-    decoded = mask_utils.decode(
+    decoded = decode_rle(
         mask_utils.merge(mask_utils.frPyObjects(polygons, h, w)))
     return polygons if np.array_equal(decoded, mask) else None
 

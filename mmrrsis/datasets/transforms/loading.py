@@ -1,4 +1,5 @@
 """Load the target mask of a referring expression."""
+import warnings
 from typing import Optional, Union
 
 import cv2
@@ -127,7 +128,21 @@ def decode_segmentation(segmentation: Union[list, dict], height: int,
                              f'the image size {[height, width]}')
         converted.append(rle)
     merged = mask_utils.merge(converted, intersect=False)
-    return mask_utils.decode(merged).astype(np.uint8)
+    return decode_rle(merged).astype(np.uint8)
+
+
+def decode_rle(rle) -> np.ndarray:
+    """``pycocotools.mask.decode`` without its numpy 2 deprecation noise.
+
+    pycocotools (2.0.x) builds arrays with ``copy=False`` semantics that
+    numpy 2 reports as a DeprecationWarning on every call; the result is
+    correct, so the warning is silenced here.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            'ignore', message='__array__ implementation',
+            category=DeprecationWarning)
+        return mask_utils.decode(rle)
 
 
 @TRANSFORMS.register_module()

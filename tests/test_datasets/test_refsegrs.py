@@ -1,0 +1,280 @@
+"""RefSegRSDataset on generated folders, through the configs' pipelines."""
+import json
+import os
+import os.path as osp
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import torch
+from mmengine import Config
+from mmseg.structures import SegDataSample
+
+from mmrrsis.datasets import RefSegRSDataset, SyntheticRefSegRSDataset
+from mmrrsis.datasets.synthetic import generate_scene
+from mmrrsis.registry import DATASETS
+
+PACKED_KEYS = {
+    'img_path', 'seg_map_path', 'ori_shape', 'img_shape', 'pad_shape',
+    'scale_factor', 'flip', 'flip_direction', 'reduce_zero_label', 'text',
+    'ref_id', 'sent_id', 'category'
+}
+
+
+def _read_split(root, split):
+    with open(osp.join(root, f'output_phrase_{split}.txt')) as f:
+        return [line.rstrip('\n').split(' ', 1) for line in f if line.strip()]
+
+
+def _build(configs_dir, root, loader='train_dataloader', **overrides):
+    cfg = Config.fromfile(osp.join(configs_dir, 'refsegrs.py'))
+    ds_cfg = cfg[loader]['dataset']
+    ds_cfg.update(data_root=root, **overrides)
+    return DATASETS.build(ds_cfg)
+
+
+@pytest.mark.parametrize('split', ['train', 'val', 'test'])
+def test_split_sizes_and_data_infos(configs_dir, refsegrs_root, split):
+    root, summary = refsegrs_root
+    lines = _read_split(root, split)
+    loader = 'train_dataloader' if split == 'train' else f'{split}_dataloader'
+    ds = _build(configs_dir, root, loader)
+    assert len(ds) == len(lines) == summary['splits'][split] > 0
+    assert ds.metainfo['classes'] == ('background', 'target')
+    meta = json.load(open(osp.join(root, 'synthetic_meta.json')))['samples']
+    for i, (sample_id, text) in enumerate(lines):
+        info = ds.get_data_info(i)
+        assert info['ref_id'] == sample_id
+        assert info['sent_id'] == i
+        assert info['text'] == text
+        assert info['category'] == meta[sample_id]['category']
+        assert info['img_path'] == osp.join(root, 'images', sample_id + '.tif')
+        assert info['seg_map_path'] == osp.join(root, 'masks',
+                                                sample_id + '.tif')
+        assert info['seg_fields'] == [] and info['reduce_zero_label'] is False
+        assert info['source'].endswith(f'output_phrase_{split}.txt:{i + 1}')
+
+
+def test_train_pipeline_packs_aligned_sample(configs_dir, refsegrs_root):
+    root, _ = refsegrs_root
+    ds = _build(configs_dir, root)
+    meta = json.load(open(osp.join(root, 'synthetic_meta.json')))['samples']
+    for idx in range(len(ds)):
+        out = ds[idx]
+        inputs, sample = out['inputs'], out['data_samples']
+        assert isinstance(sample, SegDataSample)
+        assert inputs.shape == (3, 480, 480) and inputs.dtype == torch.uint8
+        gt = sample.gt_sem_seg.data
+        assert gt.shape == (1, 480, 480) and gt.dtype == torch.int64
+        assert set(gt.unique().tolist()) <= {0, 1}
+        assert gt.sum() > 0  # every generated expression has a target
+        assert PACKED_KEYS <= set(sample.metainfo)
+        info = ds.get_data_info(idx)
+        assert sample.text == info['text'] and sample.ref_id == info['ref_id']
+        assert sample.category == info['category']
+        assert sample.ori_shape == (64, 64)
+        assert sample.img_shape == (480, 480)
+        assert sample.flip is False
+        # the mask is the stored one, resized nearest, and the image the
+        # stored one, resized bilinear
+        stored = cv2.imread(info['seg_map_path'], cv2.IMREAD_UNCHANGED)
+        assert set(np.unique(stored)) <= {0, 255}
+        expected = cv2.resize((stored > 0).astype(np.uint8), (480, 480),
+                              interpolation=cv2.INTER_NEAREST)
+        np.testing.assert_array_equal(gt[0].numpy(), expected)
+        image = cv2.resize(cv2.imread(info['img_path']), (480, 480))
+        diff = np.abs(inputs.permute(1, 2, 0).numpy().astype(int) - image)
+        assert diff.max() <= 1
+        # the target is a union of whole objects of the generated scene
+        scene = generate_scene(
+            64, np.random.default_rng([3, meta[info['ref_id']]['image']]))
+        np.testing.assert_array_equal(
+            cv2.cvtColor(scene.image, cv2.COLOR_RGB2BGR),
+            cv2.imread(info['img_path']))
+        inst = scene.instance_map
+        for obj_id in np.unique(inst):
+            values = np.unique(stored[inst == obj_id])
+            assert len(values) == 1, 'mask cuts through an object'
+
+
+def test_test_pipeline_keeps_original_mask(configs_dir, refsegrs_root):
+    root, _ = refsegrs_root
+    ds = _build(configs_dir, root, 'test_dataloader')
+    out = ds[0]
+    assert out['inputs'].shape == (3, 480, 480)
+    gt = out['data_samples'].gt_sem_seg.data
+    assert gt.shape == (1, 64, 64)
+    stored = cv2.imread(ds.get_data_info(0)['seg_map_path'],
+                        cv2.IMREAD_UNCHANGED)
+    np.testing.assert_array_equal(gt[0].numpy(), (stored > 0).astype(int))
+
+
+def _copy_layout(src, dst, lines, split='train'):
+    """A RefSegRS folder holding some files of ``src`` and given lines."""
+    os.makedirs(osp.join(dst, 'images'), exist_ok=True)
+    os.makedirs(osp.join(dst, 'masks'), exist_ok=True)
+    for name in ('0', '1'):
+        for sub in ('images', 'masks'):
+            shutil.copy(
+                osp.join(src, sub, name + '.tif'),
+                osp.join(dst, sub, name + '.tif'))
+    with open(osp.join(dst, f'output_phrase_{split}.txt'), 'w') as f:
+        f.write(lines)
+    return dst
+
+
+def _dataset(root, **kwargs):
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='LoadReferringAnnotations'),
+        dict(type='CleanText'),
+        dict(type='PackRRSISInputs')
+    ]
+    return RefSegRSDataset(
+        data_root=root,
+        ann_file='output_phrase_train.txt',
+        pipeline=pipeline,
+        **kwargs)
+
+
+def test_expression_whitespace_and_blank_lines(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path),
+                        '0   long\ttruck  \n\n  \n1 car on the road\r\n')
+    ds = _dataset(root)
+    assert len(ds) == 2
+    assert ds.get_data_info(0)['text'] == 'long truck'
+    assert ds.get_data_info(0)['category'] == 'truck'
+    assert ds.get_data_info(1)['text'] == 'car on the road'
+    assert ds.get_data_info(1)['source'].endswith(':4')
+    assert ds[1]['data_samples'].text == 'car on the road'
+
+
+def test_mask_threshold_reads_01_and_0255(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n')
+    mask255 = cv2.imread(osp.join(root, 'masks', '0.tif'), 0)
+    gt255 = _dataset(root)[0]['data_samples'].gt_sem_seg.data
+    cv2.imwrite(osp.join(root, 'masks', '0.tif'), (mask255 > 0).astype(
+        np.uint8))
+    gt01 = _dataset(root)[0]['data_samples'].gt_sem_seg.data
+    assert torch.equal(gt255, gt01) and gt01.sum() == (mask255 > 0).sum()
+    # JPEG-like noise (values 1..40) is dropped by a threshold of 50
+    noisy = np.where(mask255 > 0, 255, 30).astype(np.uint8)
+    cv2.imwrite(osp.join(root, 'masks', '0.tif'), noisy)
+    ds = _dataset(root)
+    ds.pipeline.transforms[1].mask_threshold = 50
+    assert torch.equal(ds[0]['data_samples'].gt_sem_seg.data, gt255)
+    assert _dataset(root)[0]['data_samples'].gt_sem_seg.data.min() == 1
+
+
+# ------------------------------------------------------------ bad input --
+
+
+def test_missing_image_names_path_and_line(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n1 tree\n')
+    os.remove(osp.join(root, 'images', '1.tif'))
+    with pytest.raises(FileNotFoundError) as e:
+        _dataset(root)
+    msg = str(e.value)
+    assert osp.join(root, 'images', '1.tif') in msg
+    assert 'output_phrase_train.txt:2' in msg
+
+
+def test_missing_mask_names_path_and_line(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n1 tree\n')
+    os.remove(osp.join(root, 'masks', '0.tif'))
+    with pytest.raises(FileNotFoundError, match='Mask not found') as e:
+        _dataset(root)
+    assert osp.join(root, 'masks', '0.tif') in str(e.value)
+    assert 'output_phrase_train.txt:1' in str(e.value)
+
+
+def test_line_without_expression(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n1   \n')
+    with pytest.raises(ValueError, match='line 2') as e:
+        _dataset(root)
+    assert 'output_phrase_train.txt' in str(e.value)
+    assert 'no expression' in str(e.value)
+
+
+def test_id_without_files(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n77 tree\n')
+    with pytest.raises(FileNotFoundError, match="id '77'.*no files"):
+        _dataset(root)
+
+
+def test_empty_expression_names_sample(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    # a zero-width space is no whitespace for the split file, but no word
+    root = _copy_layout(src, str(tmp_path), '0 car\n1 \u200b\n')
+    ds = _dataset(root)
+    assert len(ds) == 2
+    with pytest.raises(ValueError, match='Empty referring expression') as e:
+        ds[1]
+    assert "ref_id='1'" in str(e.value)
+    assert 'output_phrase_train.txt:2' in str(e.value)
+
+
+def test_image_and_mask_of_different_sizes(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n')
+    mask = cv2.imread(osp.join(root, 'masks', '0.tif'), 0)
+    cv2.imwrite(osp.join(root, 'masks', '0.tif'), cv2.resize(mask, (32, 48)))
+    with pytest.raises(ValueError, match='not aligned') as e:
+        _dataset(root)[0]
+    assert '(48, 32)' in str(e.value) and '(64, 64)' in str(e.value)
+
+
+def test_corrupt_mask_tiff(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n')
+    path = osp.join(root, 'masks', '0.tif')
+    data = open(path, 'rb').read()
+    with open(path, 'wb') as f:  # truncated: header kept, directory lost
+        f.write(data[:len(data) // 3])
+    with pytest.raises(ValueError, match='Cannot decode mask file') as e:
+        _dataset(root)[0]
+    assert path in str(e.value)
+
+
+def test_corrupt_image_tiff(refsegrs_root, tmp_path):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n')
+    path = osp.join(root, 'images', '0.tif')
+    with open(path, 'wb') as f:
+        f.write(b'II*\x00' + b'\x00' * 64)  # a TIFF header and nothing else
+    with pytest.raises(Exception) as e:
+        _dataset(root)[0]
+    assert path in str(e.value)
+    notes = ' '.join(getattr(e.value, '__notes__', []))
+    assert 'output_phrase_train.txt:1' in notes
+
+
+def test_missing_split_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match='split file not found'):
+        RefSegRSDataset(data_root=str(tmp_path))
+
+
+def test_synthetic_dataset_generates_when_missing(tmp_path):
+    root = str(tmp_path / 'gen')
+    ds = SyntheticRefSegRSDataset(
+        data_root=root, num_images=3, size=32, seed=5,
+        ann_file='output_phrase_val.txt')
+    assert len(ds) > 0
+    assert osp.isfile(osp.join(root, 'output_phrase_train.txt'))
+    assert not [p for p in os.listdir(tmp_path) if '.tmp-' in p]
+    before = os.path.getmtime(osp.join(root, 'output_phrase_train.txt'))
+    again = SyntheticRefSegRSDataset(
+        data_root=root, num_images=50, size=32, seed=5,
+        ann_file='output_phrase_val.txt')
+    assert len(again) == len(ds)  # reused, not regenerated
+    assert os.path.getmtime(osp.join(root,
+                                     'output_phrase_train.txt')) == before
+    assert SyntheticRefSegRSDataset.generates_missing_data is True
+    assert 'make_synthetic_refsegrs' in RefSegRSDataset.DATA_HINT

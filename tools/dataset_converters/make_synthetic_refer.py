@@ -1,0 +1,65 @@
+"""Generate a dataset in the refer layout (RRSIS-D, RefCOCO).
+
+Example::
+
+    python tools/dataset_converters/make_synthetic_refer.py data/rrsisd \
+        --num-images 300 --size 512
+    # -> data/rrsisd/rrsisd/refs(unc).p, data/rrsisd/rrsisd/instances.json,
+    #    data/rrsisd/images/rrsisd/JPEGImages/*.jpg
+"""
+import argparse
+import json
+
+from mmrrsis.datasets.synthetic import make_synthetic_refer
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Generate aerial scenes with referring expressions in '
+        'the refer layout: <root>/<dataset>/refs(<split_by>).p, '
+        '<root>/<dataset>/instances.json (polygon and RLE annotations), '
+        'JPEG images under <root>/images/<dataset>/JPEGImages.')
+    parser.add_argument('root', help='output folder (refer "data" folder)')
+    parser.add_argument('--num-images', type=int, default=100)
+    parser.add_argument('--size', type=int, default=512, help='image side')
+    parser.add_argument('--seed', type=int, default=0, help='random seed')
+    parser.add_argument('--dataset', default='rrsisd',
+                        help='dataset folder name')
+    parser.add_argument('--split-by', default='unc',
+                        help='name in refs(<split_by>).p')
+    parser.add_argument(
+        '--split-ratios', type=float, nargs=3, default=(.7, .15, .15),
+        metavar=('TRAIN', 'VAL', 'TEST'), help='proportions of the images')
+    parser.add_argument(
+        '--expressions', type=int, nargs=2, default=(2, 4),
+        metavar=('MIN', 'MAX'), help='refs per image')
+    parser.add_argument('--max-sentences', type=int, default=3,
+                        help='most sentences per ref')
+    parser.add_argument('--rle-ratio', type=float, default=.4,
+                        help='share of RLE annotations')
+    parser.add_argument('--quiet', action='store_true',
+                        help='no progress bar')
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    summary = make_synthetic_refer(
+        args.root,
+        num_images=args.num_images,
+        size=args.size,
+        seed=args.seed,
+        dataset=args.dataset,
+        split_by=args.split_by,
+        split_ratios=args.split_ratios,
+        min_expressions=args.expressions[0],
+        max_expressions=args.expressions[1],
+        max_sentences=args.max_sentences,
+        rle_ratio=args.rle_ratio,
+        show_progress=not args.quiet)
+    print(json.dumps(summary, indent=2))
+    return summary
+
+
+if __name__ == '__main__':
+    main()
