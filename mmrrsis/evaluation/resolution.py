@@ -1,0 +1,90 @@
+"""Set the resolution at which a config scores its predictions.
+
+:class:`~mmrrsis.evaluation.RRSISMetric` scores at the ``'original'`` mask
+resolution or at the ``'network'`` input resolution (the reference code's
+480x480), and each needs its own test pipeline order:
+
+- ``'original'``: the referring mask is loaded *after* ``Resize``, so it
+  keeps its original size;
+- ``'network'``: the mask is loaded *before* ``Resize``, which resizes it
+  (nearest) with the image.
+
+:func:`set_eval_resolution` changes both the evaluators and the pipelines
+of a config, so they stay consistent (``tools/test.py --resolution``).
+"""
+from typing import List
+
+ANNOTATION_LOADERS = ('LoadReferringAnnotations', 'LoadAnnotations')
+RESIZES = ('Resize', 'RandomResize')
+
+
+def _short(kind) -> str:
+    return kind.split('.')[-1] if isinstance(kind, str) else ''
+
+
+def reorder_pipeline(pipeline: List[dict], resolution: str) -> List[dict]:
+    """Move the mask loader after (original) or before (network) resizing.
+
+    Args:
+        pipeline (list[dict]): A test pipeline config.
+        resolution (str): ``'original'`` or ``'network'``.
+
+    Returns:
+        list[dict]: The reordered pipeline (a new list; unchanged when it has
+        no mask loader or no resize).
+    """
+    if resolution not in ('original', 'network'):
+        raise ValueError("resolution must be 'original' or 'network', got "
+                         f'{resolution!r}')
+    steps = list(pipeline)
+    loaders = [
+        i for i, s in enumerate(steps) if _short(s.get('type')) in
+        ANNOTATION_LOADERS
+    ]
+    resizes = [
+        i for i, s in enumerate(steps) if _short(s.get('type')) in RESIZES
+    ]
+    if not loaders or not resizes:
+        return steps
+    loader = steps.pop(loaders[0])
+    resizes = [
+        i for i, s in enumerate(steps) if _short(s.get('type')) in RESIZES
+    ]
+    index = resizes[-1] + 1 if resolution == 'original' else resizes[0]
+    steps.insert(index, loader)
+    return steps
+
+
+def _evaluators(evaluator) -> list:
+    if evaluator is None:
+        return []
+    if isinstance(evaluator, dict):
+        if 'metrics' in evaluator:  # Evaluator(metrics=[...])
+            return _evaluators(evaluator['metrics'])
+        return [evaluator]
+    return [m for e in evaluator for m in _evaluators(e)]
+
+
+def set_eval_resolution(cfg, resolution: str) -> None:
+    """Score ``cfg``'s validation and test at ``resolution``.
+
+    Sets ``resolution`` of every ``RRSISMetric`` in ``val_evaluator`` and
+    ``test_evaluator`` and reorders the val/test pipelines accordingly
+    (:func:`reorder_pipeline`), in place.
+
+    Args:
+        cfg (Config): The config.
+        resolution (str): ``'original'`` or ``'network'``.
+    """
+    for name in ('val_evaluator', 'test_evaluator'):
+        for metric in _evaluators(cfg.get(name)):
+            if _short(metric.get('type')) == 'RRSISMetric':
+                metric['resolution'] = resolution
+    for name in ('val_dataloader', 'test_dataloader'):
+        dataset = (cfg.get(name) or {}).get('dataset')
+        while dataset is not None and 'pipeline' not in dataset and \
+                'dataset' in dataset:  # dataset wrappers
+            dataset = dataset['dataset']
+        if dataset is not None and dataset.get('pipeline') is not None:
+            dataset['pipeline'] = reorder_pipeline(dataset['pipeline'],
+                                                   resolution)

@@ -1,0 +1,127 @@
+"""Train a referring segmentor.
+
+Examples::
+
+    python tools/train.py configs/lgce_swin-b.py
+    python tools/train.py CONFIG --work-dir work_dirs/x --resume
+    python tools/train.py CONFIG --amp      # fp16 on CUDA, bf16 on CPU
+    bash tools/dist_train.sh CONFIG 8       # 8 processes (torchrun)
+"""
+import argparse
+import logging
+import os
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
+from mmengine.runner import Runner
+
+# importing mmrrsis applies its compatibility fixes before mmseg is used
+from mmrrsis.apis import check_text_model
+from mmrrsis.registry import RUNNERS
+from mmrrsis.utils import register_all_modules
+
+AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(description='Train a referring '
+                                     'segmentor')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('--work-dir', help='folder of logs and checkpoints')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        const='auto',
+        default=None,
+        metavar='CHECKPOINT',
+        help='continue a stopped run (weights, optimizer, scheduler, '
+        'iteration): from CHECKPOINT, or without it from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument(
+        '--amp',
+        action='store_true',
+        help='mixed precision: fp16 with loss scaling on CUDA '
+        '(AmpOptimWrapper), bf16 autocast on CPU (AutocastOptimWrapper)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config entries, key=value (e.g. '
+        'env_cfg.dist_cfg.backend=gloo train_cfg.max_epochs=2)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    # torch.distributed.launch passes --local-rank
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args()
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def enable_amp(cfg: Config) -> None:
+    """Switch the optimizer wrapper to mixed precision, in place."""
+    wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
+    if wrapper in AMP_WRAPPERS:
+        print_log(f'Mixed precision is already on ({wrapper}).',
+                  logger='current', level=logging.WARNING)
+        return
+    if wrapper != 'OptimWrapper':
+        raise ValueError('--amp needs optim_wrapper.type="OptimWrapper", '
+                         f'the config has "{wrapper}"')
+    if torch.cuda.is_available():
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    else:
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = 'bfloat16'
+
+
+def main():
+    args = parse_args()
+    if not osp.isfile(args.config):
+        raise SystemExit(f'Config file not found: {args.config}')
+    register_all_modules(init_default_scope=False)
+
+    cfg = Config.fromfile(args.config)
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir: command line > config > ./work_dirs/<config name>
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+    if args.amp:
+        enable_amp(cfg)
+    if args.resume == 'auto':
+        cfg.resume = True
+        cfg.load_from = None  # the latest checkpoint of the work dir
+    elif args.resume is not None:
+        if not osp.isfile(args.resume):
+            raise SystemExit(f'Checkpoint to resume not found: {args.resume}')
+        cfg.resume = True
+        cfg.load_from = args.resume
+
+    if 'runner_type' in cfg:
+        runner = RUNNERS.build(cfg)
+    else:
+        runner = Runner.from_cfg(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        check_text_model(model, args.config)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}') from None
+    runner.train()
+
+
+if __name__ == '__main__':
+    main()
