@@ -9,8 +9,9 @@ import mmcv
 import numpy as np
 import torch.nn as nn
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
 from mmengine.infer.infer import BaseInferencer
-from mmengine.registry import init_default_scope
+from mmengine.registry import FUNCTIONS, init_default_scope
 from mmengine.utils import mkdir_or_exist
 from mmengine.visualization import Visualizer
 from mmseg.structures import SegDataSample
@@ -118,6 +119,14 @@ class RRSISInferencer(BaseInferencer):
         """The test pipeline for in-memory (image, text) pairs."""
         return InferencePipeline(
             self.model.cfg, keep_size=keeps_size(self.model))
+
+    def _init_collate(self, cfg: Config):
+        """``test_dataloader.collate_fn`` (mmengine's), else pseudo_collate.
+        """
+        collate = (cfg.get('test_dataloader') or {}).get('collate_fn')
+        if collate is None:
+            return pseudo_collate
+        return FUNCTIONS.get(collate['type'])
 
     def _init_visualizer(self, cfg: Config) -> RRSISLocalVisualizer:
         """An :class:`RRSISLocalVisualizer` (settings from the config)."""
