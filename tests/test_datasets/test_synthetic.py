@@ -1,0 +1,195 @@
+"""The generator: determinism, layout, and expressions that matter."""
+import filecmp
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from collections import defaultdict
+
+import cv2
+import numpy as np
+import pytest
+
+from mmrrsis.datasets.synthetic import (
+    RULES,
+    assign_splits,
+    candidate_expressions,
+    generate_scene,
+    make_synthetic_refer,
+    make_synthetic_refsegrs,
+    mask_to_polygons,
+    mask_to_rle,
+)
+from mmrrsis.datasets.text_utils import find_category
+from mmrrsis.datasets.transforms import decode_segmentation
+
+
+def _tree_files(root):
+    out = []
+    for folder, _, files in os.walk(root):
+        out += [osp.relpath(osp.join(folder, f), root) for f in files]
+    return sorted(out)
+
+
+def test_deterministic_for_a_seed(tmp_path):
+    a, b, c = (str(tmp_path / n) for n in 'abc')
+    sa = make_synthetic_refsegrs(a, 5, size=48, seed=7, show_progress=False)
+    sb = make_synthetic_refsegrs(b, 5, size=48, seed=7, show_progress=False)
+    make_synthetic_refsegrs(c, 5, size=48, seed=8, show_progress=False)
+    files = _tree_files(a)
+    assert files == _tree_files(b)
+    _, mismatch, errors = filecmp.cmpfiles(a, b, files, shallow=False)
+    assert not mismatch and not errors
+    assert {k: v for k, v in sa.items() if k not in ('root', 'seconds')} == \
+        {k: v for k, v in sb.items() if k not in ('root', 'seconds')}
+    assert not filecmp.cmp(
+        osp.join(a, 'images', '0.tif'), osp.join(c, 'images', '0.tif'),
+        shallow=False)
+
+
+def test_layout_and_language_matters(refsegrs_root):
+    root, summary = refsegrs_root
+    meta = json.load(open(osp.join(root, 'synthetic_meta.json')))['samples']
+    lines = {}
+    for split in ('train', 'val', 'test'):
+        for line in open(osp.join(root, f'output_phrase_{split}.txt')):
+            sample_id, text = line.rstrip('\n').split(' ', 1)
+            assert text == text.strip() and '  ' not in text
+            lines[sample_id] = (split, text)
+    assert len(lines) == summary['num_samples'] == len(meta)
+    by_image = defaultdict(list)
+    for sample_id, (split, text) in lines.items():
+        info = meta[sample_id]
+        assert info['split'] == split and info['expression'] == text
+        assert info['category'] == find_category(text)
+        assert all(w.replace('-', '').isalpha() and w.islower()
+                   for w in text.split())
+        by_image[info['image']].append(sample_id)
+        mask = cv2.imread(osp.join(root, 'masks', sample_id + '.tif'), 0)
+        cat = cv2.imread(
+            osp.join(root, 'category_masks', sample_id + '.tif'), 0)
+        assert mask.shape == (64, 64) and set(np.unique(mask)) <= {0, 255}
+        assert mask.any()
+        assert not (mask & ~cat).any()  # target within its category
+        assert (mask != cat).any() == info['strict_subset']
+    assert len(by_image) == 6
+    for ids in by_image.values():
+        assert len({meta[i]['split'] for i in ids}) == 1  # no leakage
+        images = [
+            open(osp.join(root, 'images', i + '.tif'), 'rb').read()
+            for i in ids
+        ]
+        assert all(img == images[0] for img in images)
+        masks = {
+            cv2.imread(osp.join(root, 'masks', i + '.tif'), 0).tobytes()
+            for i in ids
+        }
+        assert len(masks) == len(ids) >= 2  # same image, different masks
+    assert summary['strict_subset'] > 0
+
+
+def test_expressions_select_strict_subsets_often():
+    strict, pairs = 0, 0
+    for i in range(12):
+        scene = generate_scene(96, np.random.default_rng([11, i]))
+        cands = candidate_expressions(scene)
+        by_text = {c.text: c for c in cands}
+        for c in cands:
+            assert scene.mask_of(c.ids).any()
+            if c.kind != 'category' and c.strict:
+                strict += 1
+                bare = by_text.get(c.category)
+                if bare is not None:
+                    assert set(c.ids) < set(bare.ids)
+                    assert (scene.mask_of(c.ids) !=
+                            scene.mask_of(bare.ids)).any()
+                    pairs += 1
+        assert len({frozenset(c.ids) for c in cands}) == len(cands)
+    assert strict >= 12 and pairs >= 12
+    texts = {r.text for r in RULES}
+    assert {'long truck', 'light-duty vehicle', 'building along the road',
+            'vehicle in the parking area', 'tree near the building',
+            'car on the road', 'car in the parking area'} <= texts
+
+
+def test_scene_covers_the_vocabulary():
+    cats, kinds = set(), set()
+    for i in range(10):
+        scene = generate_scene(128, np.random.default_rng([2, i]))
+        assert scene.image.shape == (128, 128, 3)
+        assert scene.image.dtype == np.uint8
+        assert scene.instance_map.shape == (128, 128)
+        assert scene.areas.sum() == 128 * 128
+        cats |= {o.category for o in scene.objects[1:]
+                 if scene.areas[o.id]}
+        kinds |= {c.kind for c in candidate_expressions(scene)}
+    assert {'car', 'van', 'truck', 'bus', 'trailer', 'building', 'tree',
+            'road', 'road marking', 'sidewalk', 'low vegetation',
+            'impervious surface'} <= cats
+    assert kinds == {'category', 'attribute', 'relation'}
+    with pytest.raises(ValueError):
+        generate_scene(8)
+
+
+def test_fast_enough(tmp_path):
+    start = time.perf_counter()
+    make_synthetic_refsegrs(
+        str(tmp_path), 10, size=64, seed=0, show_progress=False)
+    assert time.perf_counter() - start < 3.  # about 0.1 s here
+
+
+@pytest.mark.parametrize('n,ratios,expected', [
+    (20, (.7, .15, .15), (14, 3, 3)),
+    (3, (.7, .15, .15), (1, 1, 1)),
+    (10, (1, 0, 0), (10, 0, 0)),
+    (7, (1, 1, 1), (3, 2, 2)),
+])
+def test_assign_splits(n, ratios, expected):
+    splits = assign_splits(n, ratios, seed=0)
+    assert tuple(splits.count(s) for s in ('train', 'val', 'test')) == \
+        expected
+    with pytest.raises(ValueError):
+        assign_splits(5, (1, 1), seed=0)
+
+
+def test_mask_codecs_round_trip():
+    mask = np.zeros((30, 40), np.uint8)
+    mask[3:9, 4:30] = 1
+    cv2.circle(mask, (20, 20), 6, 1, -1)
+    polys = mask_to_polygons(mask)
+    assert polys is not None
+    np.testing.assert_array_equal(decode_segmentation(polys, 30, 40), mask)
+    ring = mask.copy()
+    ring[5:7, 10:12] = 0  # a hole: no exact polygon
+    assert mask_to_polygons(ring) is None
+    for compressed in (True, False):
+        rle = mask_to_rle(ring, compressed)
+        json.dumps(rle)
+        np.testing.assert_array_equal(decode_segmentation(rle, 30, 40), ring)
+
+
+def test_refer_generator_writes_refer_layout(refer_root):
+    root, summary = refer_root
+    assert summary['num_sentences'] >= summary['num_samples']
+    assert osp.isfile(osp.join(root, 'rrsisd', 'refs(unc).p'))
+    assert len(os.listdir(osp.join(root, 'images', 'rrsisd',
+                                   'JPEGImages'))) == 8
+    with pytest.raises(ValueError, match='max_sentences'):
+        make_synthetic_refer(root, 1, max_sentences=9, show_progress=False)
+
+
+def test_cli(tmp_path):
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    script = osp.join(repo, 'tools', 'dataset_converters',
+                      'make_synthetic_refsegrs.py')
+    out = subprocess.run(
+        [sys.executable, script, str(tmp_path), '--num-images', '3',
+         '--size', '32', '--seed', '2', '--mask-value', '1'],
+        capture_output=True, text=True, check=True)
+    summary = json.loads(out.stdout[out.stdout.index('{'):])
+    assert summary['num_images'] == 3 and summary['size'] == 32
+    assert '3/3' in out.stdout  # the progress bar
+    mask = cv2.imread(str(tmp_path / 'masks' / '0.tif'), 0)
+    assert set(np.unique(mask)) == {0, 1}
