@@ -179,9 +179,10 @@ class LGCENeck(BaseModule):
             (1, 3).
         unused_patch_embed (bool): Keep the re-implementation's unused
             patch embeddings (rsfm). Defaults to False.
-        init_cfg (dict | list[dict], optional): None means truncated
-            normal (std 0.02) for linear layers, ones/zeros for LayerNorm.
-            Defaults to None.
+        init_cfg (dict | list[dict], optional): Defaults to None:
+            PyTorch's default initialisation, as in the re-implementation.
+            (A truncated normal with std 0.02 would make the products of
+            the modulation path vanish at the start of training.)
     """
 
     with_text = True
@@ -197,11 +198,6 @@ class LGCENeck(BaseModule):
                  depths: Sequence[int] = (1, 3),
                  unused_patch_embed: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
-        if init_cfg is None:
-            init_cfg = [
-                dict(type='TruncNormal', layer='Linear', std=.02, bias=0.),
-                dict(type='Constant', layer='LayerNorm', val=1., bias=0.)
-            ]
         super().__init__(init_cfg=init_cfg)
         if mode not in ('paper', 'rsfm'):
             raise ValueError(f'Unknown LGCE mode "{mode}".')
@@ -233,7 +229,8 @@ class LGCENeck(BaseModule):
         # every LayerNorm has 'norm' in its name (no weight decay)
         self.pixel_norms = ModuleList([nn.LayerNorm(c) for c in chans])
         self.pixel_projs = ModuleList([nn.Linear(c, dims) for c in chans])
-        self.scale_embeds = nn.Parameter(torch.zeros(k, dims))
+        self.scale_embeds = nn.Parameter(
+            nn.init.trunc_normal_(torch.empty(k, dims), std=.02))
         self.guide_projs = ModuleList(
             [nn.Linear(text_channels, dims) for _ in chans])
         self.guide_norm = nn.LayerNorm(dims)
@@ -258,12 +255,6 @@ class LGCENeck(BaseModule):
         self.gate_text = ModuleList([
             nn.Linear(dims, chans[t], bias=False) for t in range(k - 1)
         ])
-
-    def init_weights(self) -> None:
-        """Apply ``init_cfg``; scale embeddings get a truncated normal."""
-        super().init_weights()
-        if self.mode == 'paper':
-            nn.init.trunc_normal_(self.scale_embeds, std=.02)
 
     @staticmethod
     def masked_mean(word_feats: Tensor, word_mask: Tensor) -> Tensor:

@@ -46,7 +46,11 @@ def build_bert_tokenizer(vocab: Optional[str] = None,
     if vocab == TINY_VOCAB_NAME or osp.isfile(vocab):
         from tokenizers.implementations import BertWordPieceTokenizer
         if vocab == TINY_VOCAB_NAME:
-            vocab = {token: i for i, token in enumerate(tiny_vocab())}
+            tokens = tiny_vocab()
+        else:
+            with open(vocab, encoding='utf-8') as f:
+                tokens = [line.rstrip('\n') for line in f]
+        vocab = {token: i for i, token in enumerate(tokens)}
         wordpiece = BertWordPieceTokenizer(vocab, lowercase=lowercase)
         return BertTokenizerFast(
             tokenizer_object=wordpiece._tokenizer,

@@ -1,0 +1,83 @@
+"""Shared helpers of the model tests: tiny configs and data samples."""
+import copy
+import os.path as osp
+
+import pytest
+import torch
+from mmengine import Config
+from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.structures import PixelData
+from mmseg.structures import SegDataSample
+
+import mmrrsis  # noqa: F401
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+CONFIGS = osp.join(REPO, 'configs')
+
+TEXTS = ('the white car parked on the left side of the road',
+         'building along the road')
+
+_CFG_CACHE = {}
+
+
+def model_cfg(name: str) -> dict:
+    """The ``model`` dict of ``configs/_base_/models/<name>.py`` (a copy)."""
+    if name not in _CFG_CACHE:
+        path = osp.join(CONFIGS, '_base_', 'models', name + '.py')
+        _CFG_CACHE[name] = Config.fromfile(path).model.to_dict()
+    return copy.deepcopy(_CFG_CACHE[name])
+
+
+def build_model(cfg: dict, seed: int = 0):
+    """Build a model under scope mmrrsis with a fixed seed."""
+    from mmrrsis.registry import MODELS
+    torch.manual_seed(seed)
+    with DefaultScope.overwrite_default_scope('mmrrsis'):
+        return MODELS.build(cfg)
+
+
+def make_samples(texts=TEXTS, shape=(64, 64), ori_shape=None, seed=0,
+                 with_gt=True):
+    """SegDataSamples with metainfo text/img_shape/ori_shape/pad_shape."""
+    gen = torch.Generator().manual_seed(seed)
+    samples = []
+    for text in texts:
+        sample = SegDataSample(
+            metainfo=dict(
+                text=text,
+                img_shape=shape,
+                ori_shape=ori_shape or shape,
+                pad_shape=shape,
+                scale_factor=(1., 1.)))
+        if with_gt:
+            gt = (torch.rand(1, *(ori_shape or shape), generator=gen) >
+                  0.7).long()
+            sample.gt_sem_seg = PixelData(data=gt)
+        samples.append(sample)
+    return samples
+
+
+def make_inputs(batch=2, shape=(64, 64), seed=0):
+    """Normalised-looking image batch (B, 3, H, W)."""
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(batch, 3, *shape, generator=gen)
+
+
+@pytest.fixture(scope='session', autouse=True)
+def _mmrrsis_scope():
+    init_default_scope('mmrrsis')
+    yield
+
+
+@pytest.fixture(scope='session')
+def helpers():
+    """The helpers above, for tests (conftest modules are not imported)."""
+    from types import SimpleNamespace
+    return SimpleNamespace(
+        model_cfg=model_cfg,
+        build_model=build_model,
+        make_samples=make_samples,
+        make_inputs=make_inputs,
+        texts=TEXTS,
+        configs=CONFIGS,
+        repo=REPO)

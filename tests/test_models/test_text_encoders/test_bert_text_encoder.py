@@ -1,0 +1,142 @@
+import pytest
+import torch
+from transformers import BertConfig, BertModel, BertTokenizer
+
+from mmrrsis.models.text_encoders import (
+    TINY_VOCAB_NAME,
+    BertTextEncoder,
+    tiny_vocab,
+)
+
+TINY_BERT = dict(
+    vocab_size=512,
+    hidden_size=32,
+    num_hidden_layers=2,
+    num_attention_heads=2,
+    intermediate_size=64,
+    max_position_embeddings=64)
+
+
+def tiny_encoder(**kwargs):
+    kwargs.setdefault('bert_config', TINY_BERT)
+    kwargs.setdefault('vocab', TINY_VOCAB_NAME)
+    torch.manual_seed(0)
+    return BertTextEncoder(pretrained=None, **kwargs)
+
+
+def test_tiny_vocab_is_own_word_list():
+    vocab = tiny_vocab()
+    assert vocab[:5] == ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]']
+    assert len(vocab) == len(set(vocab)) < TINY_BERT['vocab_size']
+    for word in ('car', 'road', 'building', 'vehicle', '##s', 'a', '7'):
+        assert word in vocab
+
+
+def test_features_mask_and_padding_policies():
+    encoder = tiny_encoder().eval()
+    texts = ['a car', 'the red building on the left of the road']
+    feats, mask = encoder(texts)
+    assert feats.shape == (2, 20, 32) and mask.shape == (2, 20)
+    assert encoder.out_channels == 32
+    # [CLS] a car [SEP]
+    assert mask[0].tolist() == [1.] * 4 + [0.] * 16
+    assert mask[1].sum() == 11
+    ids, _ = encoder.tokenize(texts)
+    assert ids[0, 0] == encoder.tokenizer.cls_token_id
+    assert ids[0, 3] == encoder.tokenizer.sep_token_id
+
+    longest = tiny_encoder(padding='longest').eval()
+    feats_l, mask_l = longest(texts)
+    assert feats_l.shape == (2, 11, 32)
+    torch.testing.assert_close(feats_l[1], feats[1, :11])
+    # one expression as a plain str
+    assert encoder('a car')[0].shape == (1, 20, 32)
+
+
+def test_truncation_keeps_max_tokens():
+    encoder = tiny_encoder(max_tokens=6).eval()
+    _, mask = encoder(['one two three four five six seven eight'])
+    assert mask.shape == (1, 6) and mask.sum() == 6
+
+
+def test_padded_ids_do_not_change_real_word_features():
+    encoder = tiny_encoder().eval()
+    ids, attn = encoder.tokenize(['a car on the road'])
+    feats, _ = encoder.encode(ids, attn)
+    noisy = ids.clone()
+    noisy[attn == 0] = torch.randint(5, 400, (int((attn == 0).sum()), ))
+    feats2, _ = encoder.encode(noisy, attn)
+    real = attn[0].bool()
+    torch.testing.assert_close(feats2[0, real], feats[0, real])
+
+
+def test_user_vocab_file_matches_slow_tokenizer(tmp_path):
+    words = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'car', 'road',
+             'red', 'on', 'the', 'c', 'a', 'r', '##s']
+    vocab_file = tmp_path / 'vocab.txt'
+    vocab_file.write_text('\n'.join(words) + '\n')
+    encoder = tiny_encoder(vocab=str(vocab_file))
+    text = ['The red cars on the ROAD']
+    ids, mask = encoder.tokenize(text)
+    slow = BertTokenizer(vocab_file=str(vocab_file))(
+        text, padding='max_length', max_length=20, return_tensors='pt')
+    assert ids.tolist() == slow['input_ids'].tolist()
+    assert mask.tolist() == slow['attention_mask'].tolist()
+    assert encoder.tokenizer.convert_ids_to_tokens(ids[0, :7]) == [
+        '[CLS]', 'the', 'red', 'car', '##s', 'on', 'the'
+    ]
+
+
+def test_pretrained_folder_loads_offline_and_survives_init(tmp_path):
+    torch.manual_seed(1)
+    bert = BertModel(BertConfig(**TINY_BERT))
+    bert.save_pretrained(tmp_path)
+    (tmp_path / 'vocab.txt').write_text('\n'.join(tiny_vocab()) + '\n')
+    encoder = BertTextEncoder(pretrained=str(tmp_path)).eval()
+    assert not hasattr(encoder.bert, 'pooler') or encoder.bert.pooler is None
+    encoder.init_weights()  # must not re-initialise BERT
+    for name, param in encoder.bert.named_parameters():
+        torch.testing.assert_close(param, bert.state_dict()[name])
+    ids, attn = encoder.tokenize(['a car'])
+    expected = bert.eval()(input_ids=ids, attention_mask=attn)[0]
+    torch.testing.assert_close(encoder(['a car'])[0], expected)
+
+
+def test_freezing_options_and_gradients():
+    encoder = tiny_encoder(freeze_embeddings=True, frozen_layers=[-1])
+    assert encoder.frozen_layers == [1]
+    trainable = {n for n, p in encoder.named_parameters() if p.requires_grad}
+    assert trainable and all(
+        n.startswith('bert.encoder.layer.0.') for n in trainable)
+    feats, mask = encoder(['a car', 'the road'])
+    (feats * mask[..., None]).sum().backward()
+    for name, param in encoder.named_parameters():
+        if name in trainable:
+            assert param.grad is not None and param.grad.abs().sum() > 0
+        else:
+            assert param.grad is None, name
+
+    frozen = tiny_encoder(freeze=True)
+    assert not any(p.requires_grad for p in frozen.parameters())
+
+
+def test_eval_mode_disables_bert_dropout():
+    encoder = tiny_encoder(eval_mode=True)
+    encoder.train()
+    assert encoder.training and not encoder.bert.training
+    torch.testing.assert_close(encoder(['a car'])[0], encoder(['a car'])[0])
+    dropping = tiny_encoder().train()
+    assert dropping.bert.training
+
+
+def test_invalid_settings_raise(tmp_path):
+    with pytest.raises(ValueError, match='vocab_size'):
+        tiny_encoder(bert_config=dict(TINY_BERT, vocab_size=100))
+    with pytest.raises(ValueError, match='max_position_embeddings'):
+        tiny_encoder(max_tokens=100)
+    with pytest.raises(ValueError, match='padding'):
+        tiny_encoder(padding='do_not_pad')
+    with pytest.raises(FileNotFoundError):
+        tiny_encoder(vocab=str(tmp_path / 'missing.txt'))
+    with pytest.raises(ValueError):
+        BertTextEncoder(pretrained=None, vocab=TINY_VOCAB_NAME)

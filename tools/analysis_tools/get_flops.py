@@ -1,0 +1,192 @@
+"""Count the parameters and FLOPs of an mmrrsis model.
+
+Usage::
+
+    python tools/analysis_tools/get_flops.py configs/lgce_swin-b.py \
+        --shape 480 480 --offline-text-encoder
+
+FLOPs are counted by tracing one forward pass (mmengine's fvcore-style
+``FlopAnalyzer``; one multiply-add counts as one FLOP) on a zero image and
+a dummy expression, padded as the text encoder pads (LAVT: 20 tokens).
+``--offline-text-encoder`` builds BERT from ``BertConfig()`` (bert-base
+shape; override with ``--bert-config``) with random weights and the
+packaged vocabulary, so nothing is downloaded; parameter and FLOP counts
+are the same as for the pretrained model. Nothing is loaded from
+``init_cfg``. Numbers are printed for the whole model and per part, and
+the neck (e.g. LGCE) is reported as the overhead over the same model
+without it.
+"""
+import argparse
+import os.path as osp
+import sys
+
+import torch
+from mmengine import Config, DictAction
+from mmengine.analysis import FlopAnalyzer, parameter_count
+from mmengine.model import revert_sync_batchnorm
+from mmengine.registry import init_default_scope
+from torch import nn
+
+sys.path.insert(0, osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
+
+DEFAULT_TEXT = 'light-duty vehicle driving on the road'
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Parameters and FLOPs of an mmrrsis model')
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--shape',
+        type=int,
+        nargs='+',
+        default=[480, 480],
+        help='input image size: H W, or one value for a square')
+    parser.add_argument(
+        '--text', default=DEFAULT_TEXT, help='dummy referring expression')
+    parser.add_argument(
+        '--offline-text-encoder',
+        action='store_true',
+        help='build BERT from BertConfig + packaged vocabulary (no download)')
+    parser.add_argument(
+        '--bert-config',
+        nargs='+',
+        action=DictAction,
+        default={},
+        help='BertConfig keywords for --offline-text-encoder')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, xxx=yyy')
+    return parser.parse_args(argv)
+
+
+def sdpa_flop_handle(inputs, outputs) -> int:
+    """FLOPs of ``aten::scaled_dot_product_attention`` (mmengine has none).
+
+    ``Q K^T`` and ``A V``: ``prod(Q.shape[:-1]) * N_k * (d_q + d_v)``.
+    """
+    from mmengine.analysis.jit_handles import get_shape
+    q, k, v = (get_shape(x) for x in inputs[:3])
+    rows = 1
+    for size in q[:-1]:
+        rows *= size
+    return rows * k[-2] * (q[-1] + v[-1])
+
+
+class _ForwardWithText(nn.Module):
+    """Wrap a segmentor so that a trace sees ``forward(image)`` only."""
+
+    def __init__(self, segmentor: nn.Module, data_samples: list) -> None:
+        super().__init__()
+        self.segmentor = segmentor
+        self.data_samples = data_samples
+
+    def forward(self, inputs: torch.Tensor) -> torch.Tensor:
+        return self.segmentor._forward(inputs, self.data_samples)
+
+
+def build_offline(cfg: Config, bert_config: dict) -> None:
+    """Make the config's BERT buildable without a download (in place)."""
+    text_cfg = cfg.model.text_encoder
+    text_cfg.update(
+        pretrained=None,
+        bert_config=dict(text_cfg.get('bert_config') or {}, **bert_config),
+        vocab='mmrrsis-tiny')
+
+
+def count(config: str,
+          shape=(480, 480),
+          text: str = DEFAULT_TEXT,
+          offline_text_encoder: bool = False,
+          bert_config: dict = None,
+          cfg_options: dict = None) -> dict:
+    """Build the model of ``config`` and count parameters and FLOPs.
+
+    Args:
+        config (str): Config file.
+        shape (tuple[int, int]): Input (H, W). Defaults to (480, 480).
+        text (str): Dummy expression. Defaults to :data:`DEFAULT_TEXT`.
+        offline_text_encoder (bool): See the module docstring. Defaults to
+            False.
+        bert_config (dict, optional): BertConfig keywords for the offline
+            encoder. Defaults to None.
+        cfg_options (dict, optional): Config overrides. Defaults to None.
+
+    Returns:
+        dict: ``params`` and ``flops`` (ints) for the whole model and
+        ``parts``: name -> (params, flops) for its top-level parts and the
+        backbone's fusion modules.
+    """
+    from mmengine.structures import PixelData  # noqa: F401
+    from mmseg.structures import SegDataSample
+
+    from mmrrsis.registry import MODELS
+
+    cfg = Config.fromfile(config)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    init_default_scope(cfg.get('default_scope', 'mmrrsis'))
+    if offline_text_encoder:
+        build_offline(cfg, bert_config or {})
+    model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
+    h, w = shape
+    sample = SegDataSample(
+        metainfo=dict(
+            text=text, img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+    wrapper = _ForwardWithText(model, [sample]).eval()
+    image = torch.zeros(1, 3, h, w)
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(wrapper, (image, ))
+        analyzer.set_op_handle(
+            'aten::scaled_dot_product_attention', sdpa_flop_handle)
+        analyzer.unsupported_ops_warnings(False)
+        analyzer.uncalled_modules_warnings(False)
+        analyzer.tracer_warnings('none')
+        total_flops = analyzer.total()
+        flops_by_module = analyzer.by_module()
+    params = parameter_count(model)
+    parts = {}
+    names = [n for n, _ in model.named_children()
+             if n != 'data_preprocessor']
+    if hasattr(model.backbone, 'fusion'):
+        names.append('backbone.fusion')
+    for name in names:
+        parts[name] = (params.get(name, 0),
+                       flops_by_module.get('segmentor.' + name, 0))
+    return dict(params=params[''], flops=total_flops, parts=parts)
+
+
+def _fmt(params: int, flops: int) -> str:
+    return (f'{params:>13,d} params ({params / 1e6:8.2f} M)  '
+            f'{flops / 1e9:9.2f} GFLOPs')
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    shape = tuple(args.shape) * (2 if len(args.shape) == 1 else 1)
+    if len(shape) != 2:
+        raise ValueError('--shape takes H W or a single size')
+    result = count(args.config, shape, args.text, args.offline_text_encoder,
+                   args.bert_config, args.cfg_options)
+    print(f'config: {args.config}')
+    print(f'input:  1x3x{shape[0]}x{shape[1]}, expression "{args.text}"')
+    print('total   ' + _fmt(result['params'], result['flops']))
+    for name, (params, flops) in result['parts'].items():
+        print(f'  {name:<16s}' + _fmt(params, flops))
+    if 'neck' in result['parts']:
+        params, flops = result['parts']['neck']
+        base_params = result['params'] - params
+        base_flops = result['flops'] - flops
+        print(f'neck overhead over the model without it: +{params:,d} '
+              f'params (+{100 * params / base_params:.2f}%), '
+              f'+{flops / 1e9:.2f} GFLOPs '
+              f'(+{100 * flops / max(base_flops, 1):.2f}%)')
+    print('FLOPs: one multiply-add = 1, counted by mmengine FlopAnalyzer '
+          '(traced ops; element-wise ops are not counted).')
+    return result
+
+
+if __name__ == '__main__':
+    main()
