@@ -1,4 +1,5 @@
 """Referring segmentation datasets, their transforms and generated data."""
+from .dataset_wrappers import ShuffledTextDataset
 from .refer import ReferDataset, RRSISDDataset
 from .refsegrs import (
     REFERRING_METAINFO,
@@ -19,5 +20,5 @@ __all__ = [
     'SyntheticRefSegRSDataset', 'REFERRING_METAINFO',
     'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text', 'CleanText',
     'LoadReferringAnnotations', 'PackRRSISInputs', 'RandomSentence',
-    'ReferringRandomFlip'
+    'ReferringRandomFlip', 'ShuffledTextDataset'
 ]
