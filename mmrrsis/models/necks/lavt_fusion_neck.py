@@ -2,7 +2,6 @@
 from typing import List, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModule, ModuleList
 from torch import Tensor, nn
 
@@ -13,7 +12,9 @@ from mmrrsis.utils import OptMultiConfig
 def instance_norm_tokens(x: Tensor, eps: float = 1e-5) -> Tensor:
     """Normalise each channel over the tokens of its sample (no affine).
 
-    The same as ``nn.InstanceNorm1d`` on ``x.transpose(1, 2)``.
+    The same as ``nn.InstanceNorm1d`` on ``x.transpose(1, 2)``, except that
+    a single token (a 1x1 map, e.g. a small crop) gives zeros instead of
+    an error.
 
     Args:
         x (Tensor): (B, N, C) tokens.
@@ -22,7 +23,8 @@ def instance_norm_tokens(x: Tensor, eps: float = 1e-5) -> Tensor:
     Returns:
         Tensor: (B, N, C) normalised tokens.
     """
-    return F.instance_norm(x.transpose(1, 2), eps=eps).transpose(1, 2)
+    var, mean = torch.var_mean(x, dim=1, unbiased=False, keepdim=True)
+    return (x - mean) * torch.rsqrt(var + eps)
 
 
 class PixelWordAttention(BaseModule):

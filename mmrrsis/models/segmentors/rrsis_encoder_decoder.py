@@ -132,7 +132,7 @@ class RRSISEncoderDecoder(EncoderDecoder):
                 meta = meta.metainfo
             text = meta.get('text')
             if not isinstance(text, str):
-                raise KeyError(
+                raise ValueError(
                     f'Data sample {i} has no referring expression: '
                     "metainfo['text'] must be a str (got "
                     f'{type(text).__name__}). Keep "text" in the meta_keys '

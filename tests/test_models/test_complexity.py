@@ -1,0 +1,53 @@
+"""tools/analysis_tools/get_flops.py on the tiny configs."""
+import importlib.util
+import os.path as osp
+
+import torch
+import torch.nn.functional as F
+from mmengine.analysis import FlopAnalyzer
+
+
+def load_tool(helpers):
+    spec = importlib.util.spec_from_file_location(
+        'get_flops',
+        osp.join(helpers.repo, 'tools', 'analysis_tools', 'get_flops.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+class _SDPA(torch.nn.Module):
+
+    def forward(self, q, k, v):
+        return F.scaled_dot_product_attention(q, k, v)
+
+
+def test_sdpa_flops_are_counted(helpers):
+    tool = load_tool(helpers)
+    q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 4, 7, 8), torch.randn(
+        2, 4, 7, 6)
+    analyzer = FlopAnalyzer(_SDPA(), (q, k, v))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention',
+                           tool.sdpa_flop_handle)
+    assert analyzer.total() == 2 * 4 * 5 * 7 * (8 + 6)
+
+
+def test_get_flops_on_tiny_configs(helpers, capsys):
+    tool = load_tool(helpers)
+    results = {}
+    for name in ('lavt', 'lgce'):
+        config = osp.join(helpers.configs, 'tiny',
+                          f'{name}_swin-tiny_refsegrs-64x64.py')
+        results[name] = tool.main([config, '--shape', '64'])
+    out = capsys.readouterr().out
+    assert 'GFLOPs' in out and 'neck overhead' in out
+    lavt, lgce = results['lavt'], results['lgce']
+    model = helpers.build_model(helpers.model_cfg('lgce_swin-tiny'))
+    assert lgce['params'] == sum(p.numel() for p in model.parameters())
+    neck_params, neck_flops = lgce['parts']['neck']
+    assert lgce['params'] - lavt['params'] == neck_params > 0
+    assert lgce['flops'] - lavt['flops'] == neck_flops > 0
+    for part in ('text_encoder', 'backbone', 'backbone.fusion',
+                 'decode_head'):
+        assert lavt['parts'][part] == lgce['parts'][part]
+        assert lavt['parts'][part][1] > 0

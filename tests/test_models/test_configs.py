@@ -1,0 +1,140 @@
+"""The shipped model configs: recipe values, parameter counts, optimiser
+parameter groups."""
+import os.path as osp
+
+import pytest
+from mmengine import Config
+from mmengine.optim import build_optim_wrapper
+
+HEADLINE = ['lavt_swin-b.py', 'lgce_swin-b.py']
+LEAVES = HEADLINE + [
+    'lavt/lavt_swin-b_4xb8-40e_refsegrs-480x480.py',
+    'lgce/lgce_swin-b_4xb8-40e_refsegrs-480x480.py',
+    'lavt/lavt_swin-b_4xb8-40e_rrsisd-480x480.py',
+    'lgce/lgce_swin-b_4xb8-40e_rrsisd-480x480.py',
+    'lgce/lgce-rsfm_swin-b_4xb8-40e_refsegrs-480x480.py',
+]
+
+
+@pytest.mark.parametrize('name', LEAVES)
+def test_paper_recipe(name, helpers):
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    assert cfg.default_scope == 'mmrrsis'
+    assert cfg.custom_imports == dict(
+        imports=['mmrrsis'], allow_failed_imports=False)
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('AdamW', 5e-5, 1e-2)
+    assert set(cfg.optim_wrapper.paramwise_cfg.custom_keys) == {
+        'norm', 'absolute_pos_embed', 'relative_position_bias_table'
+    }
+    (poly, ) = cfg.param_scheduler
+    assert (poly.type, poly.power, poly.end, poly.by_epoch,
+            poly.convert_to_iter_based) == ('PolyLR', 0.9, 40, True, True)
+    assert cfg.train_cfg.max_epochs == 40
+    assert cfg.train_dataloader.batch_size == 8
+    resize = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t.type == 'Resize']
+    assert resize[0].scale == (480, 480) and not resize[0].keep_ratio
+    model = cfg.model
+    assert model.text_encoder.pretrained == 'bert-base-uncased'
+    assert model.text_encoder.max_tokens == 20
+    assert model.text_encoder.frozen_layers == [10, 11]
+    backbone = model.backbone
+    assert (backbone.embed_dims, backbone.window_size,
+            backbone.drop_path_rate) == (128, 12, 0.3)
+    assert 'swin_base_patch4_window12_384_22k' in \
+        backbone.init_cfg.checkpoint
+    assert model.decode_head.loss_decode.class_weight == [0.9, 1.1]
+    is_rsfm = 'rsfm' in name
+    assert cfg.get('find_unused_parameters', False) == is_rsfm
+    if 'lgce' in name:
+        assert model.neck.type == 'LGCENeck'
+        assert model.neck.mode == ('rsfm' if is_rsfm else 'paper')
+    else:
+        assert 'neck' not in model or model.neck is None
+    dataset = cfg.train_dataloader.dataset.type
+    assert dataset == ('RRSISDDataset' if 'rrsisd' in name else
+                       'RefSegRSDataset')
+
+
+@pytest.mark.parametrize('name', ['lavt', 'lgce'])
+def test_tiny_configs(name, helpers):
+    cfg = Config.fromfile(
+        osp.join(helpers.configs, 'tiny',
+                 f'{name}_swin-tiny_refsegrs-64x64.py'))
+    assert cfg.train_dataloader.batch_size == 2
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
+        resize = [t for t in loader.dataset.pipeline if t.type == 'Resize']
+        assert resize[0].scale == (64, 64)
+    assert cfg.model.text_encoder.vocab == 'mmrrsis-tiny'
+    assert cfg.model.backbone.embed_dims == 32
+    assert ('neck' in cfg.model) == (name == 'lgce')
+
+
+def test_lavt_swin_b_has_exactly_227739514_parameters(helpers):
+    """Built once (about 4 s, 1 GB), BERT from BertConfig() offline."""
+    cfg = helpers.model_cfg('lavt_swin-b')
+    cfg['text_encoder'].update(
+        pretrained=None, bert_config=dict(), vocab='mmrrsis-tiny')
+    cfg['decode_head']['norm_cfg'] = dict(type='BN', requires_grad=True)
+    model = helpers.build_model(cfg)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    assert count(model.text_encoder) == 108_891_648
+    assert count(model.backbone) - count(model.backbone.fusion) == \
+        86_880_376
+    assert count(model.backbone.fusion) == 11_316_480
+    assert count(model.decode_head) == 20_651_010
+    assert count(model) == 227_739_514
+    # LAVT optimises BERT layers 0-9 only
+    trainable_layers = {
+        int(n.split('.')[3])
+        for n, p in model.text_encoder.named_parameters()
+        if p.requires_grad
+    }
+    assert trainable_layers == set(range(10))
+
+
+def test_weight_decay_groups_follow_lavt(helpers):
+    cfg = Config.fromfile(
+        osp.join(helpers.configs, '_base_', 'schedules', 'schedule_40e.py'))
+    model = helpers.build_model(helpers.model_cfg('lgce_swin-tiny'))
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {}
+    for group in wrapper.optimizer.param_groups:
+        for param in group['params']:
+            decay[id(param)] = group['weight_decay']
+    names = dict(model.named_parameters())
+
+    def wd(name):
+        return decay[id(names[name])]
+
+    # every trainable parameter is in a group (frozen ones are left out)
+    assert set(decay) == {
+        id(p) for p in model.parameters() if p.requires_grad
+    }
+    no_decay = [
+        'backbone.patch_embed.norm.weight',
+        'backbone.stages.0.blocks.0.norm1.weight',
+        'backbone.stages.0.blocks.0.norm2.bias',
+        'backbone.stages.0.downsample.norm.weight',
+        'backbone.norm3.weight',
+        'backbone.stages.1.blocks.0.attn.w_msa.relative_position_bias_table',
+        'neck.pixel_norms.0.weight',
+        'neck.guide_norm.bias',
+    ]
+    decayed = [
+        'text_encoder.bert.encoder.layer.0.output.LayerNorm.weight',
+        'decode_head.fuse_convs.0.0.bn.weight',
+        'backbone.fusion.pwams.0.query_proj.weight',
+        'backbone.stages.0.blocks.0.attn.w_msa.qkv.bias',
+        'neck.pixel_projs.0.weight',
+        'decode_head.conv_seg.weight',
+    ]
+    for name in no_decay:
+        assert wd(name) == 0, name
+    for name in decayed:
+        assert wd(name) == pytest.approx(1e-2), name

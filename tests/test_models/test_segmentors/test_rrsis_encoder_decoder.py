@@ -1,0 +1,213 @@
+import pytest
+import torch
+from mmengine.registry import DefaultScope
+
+MODELS_UNDER_TEST = ['lavt_swin-tiny', 'lgce_swin-tiny']
+
+
+@pytest.fixture(scope='module')
+def built(helpers):
+    return {
+        name: helpers.build_model(helpers.model_cfg(name))
+        for name in MODELS_UNDER_TEST
+    }
+
+
+def _logits(model, inputs, texts, helpers):
+    samples = helpers.make_samples(texts, with_gt=False)
+    with torch.no_grad():
+        return model._forward(inputs, samples)
+
+
+@pytest.mark.parametrize('name', MODELS_UNDER_TEST)
+def test_loss_and_gradients(name, built, helpers):
+    model = built[name]
+    model.train()
+    model.zero_grad()
+    data = dict(
+        inputs=[
+            torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
+            for _ in range(2)
+        ],
+        data_samples=helpers.make_samples())
+    data = model.data_preprocessor(data, True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'decode.loss_ce', 'decode.acc_seg'}
+    loss = losses['decode.loss_ce']
+    assert torch.isfinite(loss) and loss > 0
+    loss.backward()
+    # LAVT's zero-initialised gates get exactly zero gradients (see
+    # LAVTFusionNeck); the last stage's gate is frozen
+    closed_gates = {f'backbone.fusion.gates.{i}.{k}.weight'
+                    for i in range(3) for k in (0, 2)}
+    frozen = []
+    for pname, param in model.named_parameters():
+        if not param.requires_grad:
+            frozen.append(pname)
+            assert param.grad is None, pname
+        elif pname in closed_gates:
+            assert param.grad is not None and (param.grad == 0).all()
+        else:
+            assert param.grad is not None, pname
+            assert param.grad.abs().sum() > 0, pname
+    assert any(p.startswith('text_encoder.bert.embeddings.') for p in frozen)
+    assert any(p.startswith('text_encoder.bert.encoder.layer.1.')
+               for p in frozen)
+    assert 'backbone.fusion.gates.3.0.weight' in frozen
+    assert not any(p.startswith('text_encoder.bert.encoder.layer.0.')
+                   for p in frozen)
+
+
+@pytest.mark.parametrize('name', MODELS_UNDER_TEST)
+def test_predict_whole_and_slide(name, built, helpers):
+    model = built[name]
+    model.eval()
+    inputs = helpers.make_inputs()
+    samples = helpers.make_samples(ori_shape=(80, 96), with_gt=False)
+    with torch.no_grad():
+        results = model(inputs, samples, mode='predict')
+    assert len(results) == 2
+    assert results[0].pred_sem_seg.shape == (80, 96)
+    assert results[0].seg_logits.data.shape == (2, 80, 96)
+    assert set(results[0].pred_sem_seg.data.unique().tolist()) <= {0, 1}
+    whole = torch.stack([r.seg_logits.data for r in results])
+
+    calls = []
+    encode = model.text_encoder.forward
+
+    def counting(texts):
+        calls.append(list(texts))
+        return encode(texts)
+
+    model.text_encoder.forward = counting
+    try:
+        model.test_cfg = type(model.test_cfg)(
+            mode='slide', crop_size=(64, 64), stride=(32, 32))
+        with torch.no_grad():
+            slide = model(
+                inputs,
+                helpers.make_samples(ori_shape=(80, 96), with_gt=False),
+                mode='predict')
+        # one crop covering the image: slide == whole
+        torch.testing.assert_close(
+            torch.stack([r.seg_logits.data for r in slide]), whole)
+        calls.clear()
+        model.test_cfg = type(model.test_cfg)(
+            mode='slide', crop_size=(32, 32), stride=(16, 16))
+        with torch.no_grad():
+            slide = model(
+                inputs, helpers.make_samples(with_gt=False), mode='predict')
+        assert slide[0].seg_logits.data.shape == (2, 64, 64)
+        assert len(calls) == 1  # 9 crops, text encoded once
+    finally:
+        model.text_encoder.forward = encode
+        model.test_cfg = type(model.test_cfg)(mode='whole')
+
+
+@pytest.mark.parametrize('name', MODELS_UNDER_TEST)
+def test_output_depends_on_text_not_on_padding(name, built, helpers):
+    model = built[name]
+    model.eval()
+    inputs = helpers.make_inputs()
+    base = _logits(model, inputs, helpers.texts, helpers)
+    assert base.shape == (2, 2, 16, 16)
+    other = _logits(model, inputs, helpers.texts[::-1], helpers)
+    assert not torch.allclose(base, other)
+    # other token ids at padded positions: same logits
+    ids, mask = model.text_encoder.tokenize(list(helpers.texts))
+    assert (mask == 0).any()
+    noisy = ids.clone()
+    noisy[mask == 0] = torch.randint(5, 400, (int((mask == 0).sum()), ))
+    metas = [s.metainfo for s in helpers.make_samples(with_gt=False)]
+    with torch.no_grad():
+        feats = model.text_encoder.encode(noisy, mask)
+        logits = model.decode_head(model.extract_feat(inputs, feats))
+    torch.testing.assert_close(logits, base)
+    # and encode_decode with given text features matches predict's path
+    with torch.no_grad():
+        seg = model.encode_decode(inputs, metas)
+    assert seg.shape == (2, 2, 64, 64)
+
+
+def test_lgce_on_off(built, helpers):
+    lavt, lgce = built['lavt_swin-tiny'], built['lgce_swin-tiny']
+    lavt_params = sum(p.numel() for p in lavt.parameters())
+    lgce_params = sum(p.numel() for p in lgce.parameters())
+    neck_params = sum(p.numel() for p in lgce.neck.parameters())
+    assert lgce_params == lavt_params + neck_params > lavt_params
+    assert not lavt.with_neck
+    # same weights outside the neck: only the neck changes the output
+    missing, unexpected = lgce.load_state_dict(
+        lavt.state_dict(), strict=False)
+    assert unexpected == [] and missing
+    assert all(k.startswith('neck.') for k in missing)
+    lavt.eval()
+    lgce.eval()
+    inputs = helpers.make_inputs()
+    a = _logits(lavt, inputs, helpers.texts, helpers)
+    b = _logits(lgce, inputs, helpers.texts, helpers)
+    assert a.shape == b.shape
+    assert not torch.allclose(a, b)
+
+
+def test_neck_list_and_plain_necks(helpers):
+    cfg = helpers.model_cfg('lgce_swin-tiny')
+    lgce = cfg['neck']
+    rsfm = dict(lgce, mode='rsfm', num_heads=(4, 8), scales=(2, 3))
+    cfg['neck'] = [lgce, rsfm]
+    model = helpers.build_model(cfg).eval()
+    assert len(model.neck) == 2
+    out = _logits(model, helpers.make_inputs(), helpers.texts, helpers)
+    assert out.shape == (2, 2, 16, 16)
+
+
+def test_clear_errors(helpers):
+    cfg = helpers.model_cfg('lavt_swin-tiny')
+    cfg.pop('text_encoder')
+    with pytest.raises(ValueError, match='text_encoder'):
+        helpers.build_model(cfg)
+    model = helpers.build_model(helpers.model_cfg('lavt_swin-tiny')).eval()
+    samples = helpers.make_samples(with_gt=False)
+    samples[1].set_metainfo(dict(text=None))
+    with pytest.raises(ValueError, match="metainfo\\['text'\\]"):
+        model(helpers.make_inputs(), samples, mode='predict')
+    with pytest.raises(ValueError, match='data samples'):
+        model.predict(helpers.make_inputs())
+    with pytest.raises(ValueError, match='text features'):
+        model.extract_feat(helpers.make_inputs())
+
+
+def test_mix_config_under_mmseg_scope(helpers):
+    """Fusion neck (late) on mmseg's ResNetV1c with our head, built by
+    mmseg's registry in an mmseg-scope config."""
+    import os.path as osp
+
+    from mmengine import Config
+    from mmseg.registry import MODELS as MMSEG_MODELS
+
+    cfg = Config.fromfile(
+        osp.join(helpers.configs, 'mix', 'fusion-late_r18_refsegrs-64x64.py'))
+    assert cfg.default_scope == 'mmseg'
+    assert cfg.custom_imports.imports == ['mmrrsis']
+    torch.manual_seed(0)
+    with DefaultScope.overwrite_default_scope('mmseg'):
+        model = MMSEG_MODELS.build(cfg.model)
+        assert type(model).__name__ == 'RRSISEncoderDecoder'
+        assert type(model.backbone).__name__ == 'ResNetV1c'
+        assert not getattr(model.backbone, 'with_text', False)
+        model.train()
+        data = dict(
+            inputs=[
+                torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
+                for _ in range(2)
+            ],
+            data_samples=helpers.make_samples())
+        data = model.data_preprocessor(data, True)
+        losses = model(**data, mode='loss')
+        losses['decode.loss_ce'].backward()
+    grads = [p.grad for p in model.neck.parameters()]
+    assert all(g is not None and g.abs().sum() > 0 for g in grads)
+    model.eval()
+    a = _logits(model, helpers.make_inputs(), helpers.texts, helpers)
+    b = _logits(model, helpers.make_inputs(), helpers.texts[::-1], helpers)
+    assert not torch.allclose(a, b)
