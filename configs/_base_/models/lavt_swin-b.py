@@ -63,9 +63,9 @@ model = dict(
         dropout_ratio=0.,
         norm_cfg=norm_cfg,
         align_corners=True,
+        # LAVT's loss: torch's class-weighted mean cross-entropy
         loss_decode=dict(
-            type='CrossEntropyLoss',
-            use_sigmoid=False,
+            type='WeightedCrossEntropyLoss',
             class_weight=[0.9, 1.1],
             loss_weight=1.0)),
     train_cfg=dict(),

@@ -26,9 +26,10 @@ class ReferringDecodeHead(BaseDecodeHead):
 
     With Swin-B widths (128, 256, 512, 1024) and ``channels=512`` this is
     LAVT's decoder, 20,651,010 parameters (the last 1x1 conv is
-    ``conv_seg``: 512 * 2 + 2). The loss defaults to cross-entropy with
-    LAVT's class weights (0.9 background, 1.1 target); add a
-    ``DiceLoss`` to ``loss_decode`` for a Dice term.
+    ``conv_seg``: 512 * 2 + 2). The loss defaults to LAVT's cross-entropy
+    with class weights 0.9 (background) and 1.1 (target),
+    :class:`WeightedCrossEntropyLoss`; add a ``DiceLoss`` to
+    ``loss_decode`` for a Dice term.
 
     Args:
         in_channels (Sequence[int]): Channels of F_1..F_n. Defaults to
@@ -45,7 +46,8 @@ class ReferringDecodeHead(BaseDecodeHead):
         align_corners (bool): For every bilinear resize, as in LAVT.
             Defaults to True.
         loss_decode (dict | list[dict], optional): Losses. None means
-            cross-entropy with class weights (0.9, 1.1). Defaults to None.
+            ``WeightedCrossEntropyLoss`` with class weights (0.9, 1.1).
+            Defaults to None.
         **kwargs: Other arguments of ``BaseDecodeHead``.
     """
 
@@ -64,8 +66,7 @@ class ReferringDecodeHead(BaseDecodeHead):
             norm_cfg = dict(type='BN', requires_grad=True)
         if loss_decode is None:
             loss_decode = dict(
-                type='CrossEntropyLoss',
-                use_sigmoid=False,
+                type='mmrrsis.WeightedCrossEntropyLoss',
                 class_weight=[0.9, 1.1],
                 loss_weight=1.0)
         in_channels = list(in_channels)

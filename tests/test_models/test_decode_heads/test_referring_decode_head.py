@@ -59,6 +59,10 @@ def test_loss_is_lavt_weighted_cross_entropy():
     expected = F.cross_entropy(
         logits, torch.cat(gts), weight=torch.tensor([0.9, 1.1]))
     torch.testing.assert_close(losses['loss_ce'], expected)
+    # padded (ignored) pixels are fine
+    samples[0].gt_sem_seg.data[:, -4:] = 255
+    losses = head.loss(x, samples, dict())
+    assert torch.isfinite(losses['loss_ce'])
 
 
 def test_optional_dice_and_dropout():
@@ -67,7 +71,7 @@ def test_optional_dice_and_dropout():
         channels=24,
         dropout_ratio=0.1,
         loss_decode=[
-            dict(type='CrossEntropyLoss', class_weight=[0.9, 1.1]),
+            dict(type='WeightedCrossEntropyLoss', class_weight=[0.9, 1.1]),
             dict(type='DiceLoss', loss_weight=0.5)
         ])
     assert head.dropout is not None
