@@ -29,7 +29,7 @@ from mmrrsis.registry import RUNNERS
 from mmrrsis.utils import register_all_modules
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Evaluate a referring segmentor')
     parser.add_argument('config', help='config file')
@@ -74,7 +74,7 @@ def parse_args():
         help='test-time augmentation (needs tta_model and tta_pipeline in '
         'the config)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -130,8 +130,8 @@ def setup_cfg(cfg: Config, args) -> Config:
     return cfg
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     if not osp.isfile(args.config):
         raise SystemExit(f'Config file not found: {args.config}')
     if not osp.isfile(args.checkpoint):

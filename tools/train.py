@@ -26,7 +26,7 @@ from mmrrsis.utils import register_all_modules
 AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description='Train a referring '
                                      'segmentor')
     parser.add_argument('config', help='config file')
@@ -58,7 +58,7 @@ def parse_args():
         help='job launcher')
     # torch.distributed.launch passes --local-rank
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
         os.environ['LOCAL_RANK'] = str(args.local_rank)
     return args
@@ -82,8 +82,8 @@ def enable_amp(cfg: Config) -> None:
         cfg.optim_wrapper.dtype = 'bfloat16'
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     if not osp.isfile(args.config):
         raise SystemExit(f'Config file not found: {args.config}')
     register_all_modules(init_default_scope=False)
