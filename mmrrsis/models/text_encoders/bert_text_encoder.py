@@ -89,7 +89,8 @@ class BertTextEncoder(BaseModule):
 
     Freezing (frozen parameters get ``requires_grad=False``):
     ``freeze=True`` freezes all of BERT; ``freeze_embeddings`` the
-    embedding layer; ``frozen_layers`` the listed encoder layers. LAVT
+    embedding layer; ``frozen_layers`` the listed encoder layers (or the
+    first k with an int). LAVT
     trains only layers 0-9 of bert-base: ``freeze_embeddings=True,
     frozen_layers=(10, 11)``. ``eval_mode=True`` keeps BERT in eval mode
     (no dropout) while the rest of the model trains, which is what LAVT's
@@ -114,8 +115,9 @@ class BertTextEncoder(BaseModule):
         freeze (bool): Freeze the whole encoder. Defaults to False.
         freeze_embeddings (bool): Freeze the embedding layer. Defaults to
             False.
-        frozen_layers (Sequence[int]): Encoder layers to freeze; negative
-            indices count from the end. Defaults to ().
+        frozen_layers (Sequence[int] | int): Encoder layers to freeze;
+            negative indices count from the end; an int k means the first
+            k layers. Defaults to ().
         eval_mode (bool): Keep BERT in eval mode during training. Defaults
             to False.
         init_cfg (dict | list[dict], optional): Initialisation config;
@@ -133,7 +135,7 @@ class BertTextEncoder(BaseModule):
                  lowercase: bool = True,
                  freeze: bool = False,
                  freeze_embeddings: bool = False,
-                 frozen_layers: Sequence[int] = (),
+                 frozen_layers: Union[Sequence[int], int] = (),
                  eval_mode: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -170,6 +172,8 @@ class BertTextEncoder(BaseModule):
         self.eval_mode = eval_mode
 
         num_layers = self.bert.config.num_hidden_layers
+        if isinstance(frozen_layers, int):
+            frozen_layers = range(frozen_layers)
         self.frozen_layers = sorted({i % num_layers for i in frozen_layers})
         if freeze:
             self.bert.requires_grad_(False)

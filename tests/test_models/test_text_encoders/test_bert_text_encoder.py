@@ -116,6 +116,13 @@ def test_freezing_options_and_gradients():
         else:
             assert param.grad is None, name
 
+    first = tiny_encoder(frozen_layers=1)
+    assert first.frozen_layers == [0]
+    assert not any(p.requires_grad
+                   for p in first.bert.encoder.layer[0].parameters())
+    assert all(p.requires_grad
+               for p in first.bert.encoder.layer[1].parameters())
+
     frozen = tiny_encoder(freeze=True)
     assert not any(p.requires_grad for p in frozen.parameters())
 
