@@ -118,8 +118,8 @@ class LGCENeck(BaseModule):
     builds one guide token per scale, the guide tokens exchange
     information across scales, and the exchange reaches the pixels, both
     through the guide tokens and through a language-gated top-down path
-    from deep to shallow scales. With ``d = embed_dims`` and ``i`` in
-    ``scales``:
+    from deep to shallow scales. With ``X_i`` (N_i, C_i) the tokens of
+    input map i, ``d = embed_dims`` and ``i`` in ``scales`` (S):
 
     .. math::
 
@@ -151,14 +151,16 @@ class LGCENeck(BaseModule):
     **mode='rsfm'** reproduces the layout of the public re-implementation
     (RSFM toolbox, ``lgce_head.py``; CrossViT-style multi-scale block) for
     comparison: scales (2, 3); ``s`` is the plain mean over all L positions
-    (padding included); ``g_i = s A_i`` is prepended to the tokens of scale
-    i; per-branch pre-norm ViT blocks (depths (1, 3), heads (8, 16), MLP
-    ratio 2, no qkv bias); then each guide token is projected to the other
+    (padding included); ``g_i = s A_i + a_i`` is prepended to the tokens
+    of scale i; per-branch pre-norm ViT blocks (depths (1, 3), heads
+    (8, 16), MLP ratio 2, no qkv bias); then each guide token is projected
+    to the other
     branch's width (LN, GELU, Linear), cross-attends to the other branch's
     tokens (itself included, one pre-norm attention without MLP) and is
     projected back; finally the guide tokens are dropped. So the
-    cross-scale parameters (``to_other``, ``cross``, ``from_other``) get no
-    gradient and training needs ``find_unused_parameters=True``. With
+    cross-scale parameters (``to_other``, ``cross_norms``,
+    ``cross_attns``, ``from_other``) get no gradient and distributed
+    training needs ``find_unused_parameters=True``. With
     ``unused_patch_embed=True`` the two patch-embedding convolutions that
     the re-implementation builds but never calls are kept too, which makes
     its parameter count (36,712,960 at Swin-B widths) and key set match.
