@@ -154,10 +154,9 @@ class LGCENeck(BaseModule):
     (padding included); ``g_i = s A_i + a_i`` is prepended to the tokens
     of scale i; per-branch pre-norm ViT blocks (depths (1, 3), heads
     (8, 16), MLP ratio 2, no qkv bias); then each guide token is projected
-    to the other
-    branch's width (LN, GELU, Linear), cross-attends to the other branch's
-    tokens (itself included, one pre-norm attention without MLP) and is
-    projected back; finally the guide tokens are dropped. So the
+    to the other branch's width (LN, GELU, Linear), cross-attends to the
+    other branch's tokens (itself included, one pre-norm attention without
+    MLP) and is projected back; finally the guide tokens are dropped. So the
     cross-scale parameters (``to_other``, ``cross_norms``,
     ``cross_attns``, ``from_other``) get no gradient and distributed
     training needs ``find_unused_parameters=True``. With
