@@ -69,6 +69,16 @@ def _mmrrsis_scope():
     yield
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest on one thread; with other test processes on
+    the 2-core machine, intra-op threads slow them down several times."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture(scope='session')
 def helpers():
     """The helpers above, for tests (conftest modules are not imported)."""

@@ -17,6 +17,14 @@ from mmrrsis.registry import MODELS
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny models: faster, and no contention
+    yield
+    torch.set_num_threads(threads)
+
+
 def tiny_lavt(seed=0):
     cfg = Config.fromfile(
         osp.join(REPO, 'configs', '_base_', 'models', 'lavt_swin-tiny.py'))
