@@ -241,8 +241,11 @@ def test_resume_continues_at_the_right_iteration(tmp_path, data):
     assert analyze.default_keys(run_train, run_val) == [
         'loss', 'oIoU', 'mIoU'
     ]
+    # both runs of the work dir, joined
     xs, ys, _ = analyze.curve(run_train, run_val, 'loss')
-    assert xs == list(range(per_epoch + 1, 2 * per_epoch + 1))
+    assert xs == list(range(1, 2 * per_epoch + 1))
+    xs, ys, _ = analyze.curve(run_train, run_val, 'oIoU')
+    assert xs == [1, 2] and all(0 <= y <= 100 for y in ys)
 
 
 def test_test_tool_refuses_another_models_checkpoint(tmp_path, data):

@@ -25,50 +25,66 @@ TRAIN_MARKERS = ('loss', 'lr')
 NOT_CURVES = ('step', 'epoch', 'iter', 'data_time', 'time', 'memory', 'eta')
 
 
-def find_scalars(path: str) -> str:
-    """The ``scalars.json`` of a file, run folder or work dir.
+def find_scalars(path: str) -> List[str]:
+    """The ``scalars.json`` files of a file, run folder or work dir.
 
     Args:
         path (str): A ``scalars.json``, ``<run>/`` or ``<work_dir>/``.
 
     Returns:
-        str: Path of the file (the newest run's for a work dir).
+        list[str]: The file, or every run's file of a work dir in time
+        order (a resumed training continues in a new run folder).
 
     Raises:
         FileNotFoundError: If none is found.
     """
     if osp.isfile(path):
-        return path
+        return [path]
     for pattern in ('vis_data/scalars.json', '*/vis_data/scalars.json'):
         found = sorted(glob.glob(osp.join(path, pattern)))
         if found:
-            return found[-1]  # timestamps sort in time order
+            return found  # timestamps sort in time order
     raise FileNotFoundError(f'No vis_data/scalars.json under {path}')
 
 
-def load_scalars(path: str) -> Tuple[List[dict], List[dict]]:
-    """Split the records of a ``scalars.json`` into training and validation.
+def load_scalars(paths) -> Tuple[List[dict], List[dict]]:
+    """Read training and validation records of one or several runs.
+
+    Later runs (e.g. after ``--resume``) replace the records of the same
+    iteration (training) or step (validation) of earlier ones.
 
     Args:
-        path (str): The file.
+        paths (str | list[str]): ``scalars.json`` file(s), oldest first.
 
     Returns:
         tuple[list[dict], list[dict]]: Training records (with ``iter``)
-        and validation records (with ``step``), in file order.
+        and validation records (with ``step``), sorted by them.
     """
-    train, val = [], []
-    with open(path) as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            record = json.loads(line)
-            # training records: lr and the losses (``loss``,
-            # ``decode.loss_ce``, ...); validation records: metrics
-            is_train = any(
-                k.split('.')[-1].startswith(TRAIN_MARKERS) for k in record)
-            (train if is_train else val).append(record)
-    return train, val
+    if isinstance(paths, str):
+        paths = [paths]
+    train, val = {}, {}
+    for path in paths:
+        with open(path) as f:
+            for line in f:
+                line = line.strip()
+                if not line:
+                    continue
+                record = json.loads(line)
+                # training records: lr and the losses (``loss``,
+                # ``decode.loss_ce``, ...); validation records: metrics
+                is_train = any(
+                    k.split('.')[-1].startswith(TRAIN_MARKERS)
+                    for k in record)
+                if is_train:
+                    train[record.get('iter', record.get('step'))] = record
+                else:
+                    val[record.get('step')] = record
+
+    def ordered(records: dict) -> List[dict]:
+        return [records[k] for k in sorted(records, key=lambda k: (
+            k is None, k if k is not None else 0))]
+
+    return ordered(train), ordered(val)
 
 
 def default_keys(train: List[dict], val: List[dict]) -> List[str]:
