@@ -307,3 +307,18 @@ def test_benchmark_tiny_and_offline(tmp_path, capsys):
         encoder = MODELS.build(text_cfg)
     assert encoder.out_channels == 768
     assert sum(p.numel() for p in encoder.bert.parameters()) == 108_891_648
+
+
+def test_train_amp_option():
+    from mmengine.config import Config
+    train_tool = load_module(osp.join(ROOT, 'tools', 'train.py'))
+    cfg = Config.fromfile(LAVT_TINY)
+    train_tool.enable_amp(cfg)
+    if torch.cuda.is_available():
+        assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
+    else:  # bf16 autocast on CPU
+        assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+        assert cfg.optim_wrapper.dtype == 'bfloat16'
+    cfg.optim_wrapper.type = 'SomeOtherWrapper'
+    with pytest.raises(ValueError, match='OptimWrapper'):
+        train_tool.enable_amp(cfg)

@@ -112,3 +112,21 @@ def test_hook_writes_one_file_per_expression(tmp_path):
     hook.test_out_dir = str(tmp_path / 'off')
     hook.after_test_iter(runner, 0, {}, outputs)
     assert not osp.exists(tmp_path / 'off')
+
+
+def test_hook_in_validation_sends_to_backends(tmp_path):
+    img_path = str(tmp_path / 'tile.png')
+    cv2.imwrite(img_path, np.full((32, 48, 3), GRAY, dtype=np.uint8))
+    RRSISLocalVisualizer.get_instance(
+        f'val_vis_{np.random.randint(1e9)}',
+        vis_backends=[dict(type='LocalVisBackend')],
+        save_dir=str(tmp_path / 'logs'))
+    hook = RRSISVisualizationHook(draw=True, interval=2)
+    runner = SimpleNamespace(work_dir=str(tmp_path), timestamp='t', iter=7)
+    outputs = [make_sample('the car', 0, img_path)]
+    hook.after_val_iter(runner, 0, {}, outputs)  # batch 1: skipped
+    hook.after_val_iter(runner, 1, {}, outputs)  # batch 2: drawn
+    saved = sorted(
+        __import__('os').listdir(tmp_path / 'logs' / 'vis_data' /
+                                 'vis_image'))
+    assert saved == ['val_tile_7_0_7.png']
