@@ -1,4 +1,5 @@
 """Losses."""
+from .target_dice_loss import TargetDiceLoss
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
-__all__ = ['WeightedCrossEntropyLoss']
+__all__ = ['TargetDiceLoss', 'WeightedCrossEntropyLoss']
