@@ -25,6 +25,7 @@ Swin-B / BERT-base configs can be timed anywhere::
 """
 import argparse
 import json
+import logging
 import os.path as osp
 import platform
 import resource
@@ -35,6 +36,7 @@ from typing import Optional
 
 import torch
 from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
 from mmengine.model import revert_sync_batchnorm
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -248,8 +250,15 @@ def benchmark(cfg,
 
     if train:
         model.train()
-        optim_wrapper = build_optim_wrapper(
-            model, optim_wrapper_cfg(cfg, device, amp))
+        # mmengine logs every parameter's options (or skip) while building
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel(logging.ERROR)
+        try:
+            optim_wrapper = build_optim_wrapper(
+                model, optim_wrapper_cfg(cfg, device, amp))
+        finally:
+            logger.setLevel(level)
         if device.startswith('cuda'):
             torch.cuda.reset_peak_memory_stats()
         times = dict(forward=0.0, backward=0.0, optimizer=0.0)
