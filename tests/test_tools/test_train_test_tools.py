@@ -271,10 +271,19 @@ def test_benchmark_tiny_and_offline(tmp_path, capsys):
     bench = load_module(
         osp.join(ROOT, 'tools', 'analysis_tools', 'benchmark.py'))
     out = str(tmp_path / 'bench.json')
-    result = bench.main([
-        LAVT_TINY, '--size', '64', '--batch-size', '2', '--warmup', '1',
-        '--iters', '2', '--device', 'cpu', '--out', out, '--text', 'a car'
-    ])
+    threads = torch.get_num_threads()
+    try:
+        result = bench.main([
+            LAVT_TINY, '--size', '64', '--batch-size', '2', '--warmup', '1',
+            '--iters', '2', '--device', 'cpu', '--out', out, '--text',
+            'a car', '--threads', '1'
+        ])
+        amp = bench.main([
+            LAVT_TINY, '--size', '64', '--iters', '1', '--warmup', '0',
+            '--device', 'cpu', '--amp', '--no-inference', '--threads', '1'
+        ])
+    finally:
+        torch.set_num_threads(threads)
     with open(out) as f:
         saved = json.load(f)
     assert saved['batch_size'] == 2 and saved['size'] == 64
@@ -288,10 +297,6 @@ def test_benchmark_tiny_and_offline(tmp_path, capsys):
     assert result['params'] == saved['params']
     assert 'images/s' in capsys.readouterr().out
 
-    amp = bench.main([
-        LAVT_TINY, '--size', '64', '--iters', '1', '--warmup', '0',
-        '--device', 'cpu', '--amp', '--no-inference'
-    ])
     assert amp['amp'] == 'bf16' and 'inference' not in amp
     assert amp['train_step']['optim_wrapper'] == 'AutocastOptimWrapper'
 
