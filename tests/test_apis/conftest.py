@@ -40,3 +40,13 @@ def lavt_tiny_ckpt(tmp_path_factory):
 def lgce_tiny_ckpt(tmp_path_factory):
     path = tmp_path_factory.mktemp('ckpt') / 'lgce_tiny.pth'
     return save_random_checkpoint(LGCE_TINY, str(path))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models run fastest on one thread (no oversubscription of the
+    CPU when other test processes run too)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
