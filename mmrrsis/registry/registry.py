@@ -50,7 +50,7 @@ RUNNERS = _child('runner', MMSEG_RUNNERS, 'mmrrsis.engine')
 RUNNER_CONSTRUCTORS = _child('runner constructor', MMSEG_RUNNER_CONSTRUCTORS,
                              'mmrrsis.engine')
 LOOPS = _child('loop', MMSEG_LOOPS, 'mmrrsis.engine')
-HOOKS = _child('hook', MMSEG_HOOKS, 'mmrrsis.engine')
+HOOKS = _child('hook', MMSEG_HOOKS, 'mmrrsis.engine', 'mmrrsis.visualization')
 
 # data
 DATASETS = _child('dataset', MMSEG_DATASETS, 'mmrrsis.datasets')

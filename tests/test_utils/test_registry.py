@@ -67,3 +67,29 @@ def test_build_mmseg_component_under_mmrrsis(scope):
 def test_register_all_modules_sets_scope():
     register_all_modules(init_default_scope=True)
     assert DefaultScope.get_current_instance().scope_name == 'mmrrsis'
+
+
+def test_lazy_locations_in_a_fresh_process():
+    """Only `import mmrrsis`: each registry imports its own packages (and
+    mmseg's) on first search."""
+    import subprocess
+    import sys
+    code = '\n'.join([
+        'import mmrrsis',
+        'from mmengine.registry import init_default_scope',
+        'from mmrrsis.registry import HOOKS, METRICS, MODELS, TRANSFORMS',
+        "init_default_scope('mmrrsis')",
+        "for reg, name in [(HOOKS, 'RRSISVisualizationHook'),",
+        "                  (METRICS, 'RRSISMetric'),",
+        "                  (MODELS, 'LGCENeck'),",
+        "                  (MODELS, 'SwinTransformer'),",
+        "                  (TRANSFORMS, 'PackRRSISInputs')]:",
+        '    assert reg.get(name) is not None, name',
+        "print('RESOLVED')",
+    ])
+    proc = subprocess.run([sys.executable, '-c', code],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert 'RESOLVED' in proc.stdout
