@@ -24,6 +24,7 @@ from mmrrsis.apis import (
     check_text_model,
     load_checkpoint_checked,
 )
+from mmrrsis.engine import DataNotFoundError
 from mmrrsis.evaluation import set_eval_resolution
 from mmrrsis.registry import RUNNERS
 from mmrrsis.utils import register_all_modules
@@ -144,10 +145,13 @@ def main(argv=None):
         cfg.merge_from_dict(args.cfg_options)
     setup_cfg(cfg, args)
 
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    try:
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+    except DataNotFoundError as e:  # before the model is built
+        raise SystemExit(f'error: {e}') from None
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     if args.tta:

@@ -20,6 +20,7 @@ from mmengine.runner import Runner
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
 from mmrrsis.apis import check_text_model
+from mmrrsis.engine import DataNotFoundError
 from mmrrsis.registry import RUNNERS
 from mmrrsis.utils import register_all_modules
 
@@ -110,10 +111,13 @@ def main(argv=None):
         cfg.resume = True
         cfg.load_from = args.resume
 
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
+    try:
+        if 'runner_type' in cfg:
+            runner = RUNNERS.build(cfg)
+        else:
+            runner = Runner.from_cfg(cfg)
+    except DataNotFoundError as e:  # before the model is built
+        raise SystemExit(f'error: {e}') from None
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     try:

@@ -24,6 +24,10 @@ from mmrrsis.registry import DATASETS
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
+class DataNotFoundError(FileNotFoundError):
+    """A dataset folder named by the config does not exist."""
+
+
 def _dataset_cfgs(cfg) -> Iterator[Tuple[str, ConfigDict]]:
     """Yield (where, dataset cfg) for every dataset a config would build,
     looking through wrappers (``dataset=...``/``datasets=[...]``)."""
@@ -57,8 +61,9 @@ def check_data_roots(cfg: Config) -> None:
         cfg (Config): The full config (``*_dataloader.dataset`` are read).
 
     Raises:
-        FileNotFoundError: Names the config key, the expected folder (also
-            as an absolute path) and the dataset's ``DATA_HINT``.
+        DataNotFoundError: (a ``FileNotFoundError``) Names the config key,
+            the expected folder (also as an absolute path) and the
+            dataset's ``DATA_HINT``.
     """
     for where, ds in _dataset_cfgs(cfg):
         type_name = ds.get('type')
@@ -72,7 +77,7 @@ def check_data_roots(cfg: Config) -> None:
         root = _missing_root(ds)
         if root is None:
             continue
-        raise FileNotFoundError(
+        raise DataNotFoundError(
             f'The {type_name} data is not on disk: {where}.data_root is '
             f'"{root}" ({osp.abspath(root)}), which does not exist.\n'
             f'{cls.DATA_HINT}\n'
