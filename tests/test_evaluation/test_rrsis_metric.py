@@ -222,3 +222,27 @@ def test_bad_arguments():
         RRSISMetric(prec_thresholds=(50, ))
     with pytest.raises(KeyError, match='gt_sem_seg'):
         run_metric(RRSISMetric(), [make_sample(mask(S))])
+
+
+def test_small_target_scores():
+    samples = [
+        make_sample(pred, gt, cat, idx)
+        for idx, (pred, gt, cat, _, _) in enumerate(CASES)
+    ]
+    # target areas of the 16-pixel masks: 6, 0, 3, 0, 5, 4, 8 pixels; under
+    # 25% (4 pixels) are CASES[1:4] (IoU 0, 0, 0), under 30% (4.8 pixels)
+    # also CASES[5] (I=4, U=5)
+    results = run_metric(RRSISMetric(small_area=0.25), samples)
+    assert results['small_samples'] == 3
+    assert results['small_oIoU'] == 0.0
+    assert results['small_mIoU'] == 0.0
+    results = run_metric(RRSISMetric(small_area=0.3), samples)
+    assert results['small_samples'] == 4
+    # I = 0+0+0+4, U = 2+3+0+5
+    assert results['small_oIoU'] == pytest.approx(40.0)
+    assert results['small_mIoU'] == pytest.approx(20.0)
+    assert results['small_Prec@0.8'] == pytest.approx(25.0)
+    # the overall scores are unchanged by the option
+    assert results['oIoU'] == pytest.approx(56.25)
+    with pytest.raises(ValueError, match='small_area'):
+        RRSISMetric(small_area=0)

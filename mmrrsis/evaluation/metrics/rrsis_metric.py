@@ -198,6 +198,11 @@ class RRSISMetric(BaseMetric):
             results of the processes are gathered. Defaults to 'cpu'.
         prefix (str, optional): Prefix of the metric names. Defaults to
             None.
+        small_area (float, optional): Also report ``small_oIoU``,
+            ``small_mIoU`` and ``small_Prec@X`` over the samples whose
+            target covers less than this fraction of the ground truth's
+            valid pixels (e.g. 0.01: small, scattered objects, where LGCE
+            is meant to help). Defaults to None (not reported).
     """
 
     def __init__(self,
@@ -210,6 +215,7 @@ class RRSISMetric(BaseMetric):
                  format_only: bool = False,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
+                 small_area: Optional[float] = None,
                  **kwargs) -> None:
         super().__init__(
             collect_device=collect_device, prefix=prefix, **kwargs)
@@ -229,6 +235,10 @@ class RRSISMetric(BaseMetric):
         self.ignore_index = ignore_index
         self.output_dir = output_dir
         self.format_only = format_only
+        if small_area is not None and not 0.0 < small_area <= 1.0:
+            raise ValueError(
+                f'small_area must lie in (0, 1], got {small_area}')
+        self.small_area = small_area
         if output_dir is not None:
             mkdir_or_exist(output_dir)
 
@@ -267,10 +277,12 @@ class RRSISMetric(BaseMetric):
                     'size, or score at the network resolution with '
                     'resolution="network".')
             inter, union = intersection_and_union(pred, gt, self.ignore_index)
+            valid = int((gt != self.ignore_index).sum())
             self.results.append(
                 dict(
                     inter=inter,
                     union=union,
+                    area=float((gt == 1).sum()) / max(valid, 1),
                     category=data_sample.get('category', None)))
 
     @staticmethod
@@ -321,6 +333,15 @@ class RRSISMetric(BaseMetric):
         metrics = OrderedDict(
             (key, _percent(value)) for key, value in overall.items())
 
+        if self.small_area is not None:
+            small = np.array([r['area'] < self.small_area for r in results],
+                             dtype=bool)
+            scores = summarize(inters[small], unions[small],
+                               self.prec_thresholds)
+            metrics['small_samples'] = int(small.sum())
+            for key, value in scores.items():
+                metrics[f'small_{key}'] = _percent(value)
+
         by_category = defaultdict(list)
         for idx, res in enumerate(results):
             if res['category'] is not None:
@@ -345,6 +366,11 @@ class RRSISMetric(BaseMetric):
                       logger='current')
         summary = PrettyTable(field_names=['samples', *overall])
         summary.add_row([len(results), *(metrics[k] for k in overall)])
+        if self.small_area is not None:
+            summary.add_row([
+                f"{metrics['small_samples']} small",
+                *(metrics[f'small_{k}'] for k in overall)
+            ])
         print_log(
             f'referring segmentation ({self.resolution} resolution):\n' +
             summary.get_string(),
