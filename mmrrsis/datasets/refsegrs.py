@@ -88,7 +88,9 @@ class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
         '<data_root>/output_phrase_{train,val,test}.txt exist. For a '
         'generated stand-in in the same layout run: python '
         'tools/dataset_converters/make_synthetic_refsegrs.py <data_root> '
-        '(or use the dataset type SyntheticRefSegRSDataset).')
+        '(or use the dataset type SyntheticRefSegRSDataset). To train on '
+        'generated data right away, with no download: python '
+        'tools/train.py configs/lgce_synthetic.py')
 
     def __init__(self,
                  ann_file: str = 'output_phrase_train.txt',
