@@ -4,12 +4,16 @@ For a config at a given input size and batch size, on CPU or CUDA:
 
 - inference: images per second of ``model.test_step`` (pre-processing,
   text encoding, forward and post-processing), after warm-up;
-- training step: mean seconds of the forward (with the loss), the backward
-  and the optimizer step (the config's optimizer wrapper), and their sum;
+- training step: seconds of the forward (with the loss), the backward and
+  the optimizer step (the config's optimizer wrapper), and their sum; the
+  mean (``step_seconds``), the median and the minimum over the measured
+  iterations, and every iteration's time;
 - peak memory: on CUDA the largest ``torch.cuda.max_memory_allocated`` of
   each phase; on CPU the process's peak resident set size
-  (``resource.getrusage``) after each phase (it never decreases, so the
-  training figure includes the inference peak when that was larger).
+  (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, also reported as
+  ``peak_rss_mb`` on CUDA) after each phase. It never decreases, so the
+  training figure includes the inference peak when that was larger: use
+  ``--no-inference`` to measure the training step alone.
 
 The input is a random image and a dummy expression (``--text``). Results
 are printed and written as JSON (``--out``).
@@ -22,17 +26,34 @@ Swin-B / BERT-base configs can be timed anywhere::
     python tools/analysis_tools/benchmark.py configs/lgce_swin-b.py \
         --offline --size 480 --batch-size 2 --iters 5 --out bench.json
     python tools/analysis_tools/benchmark.py CONFIG --device cuda --amp
+
+A/B comparisons (``--variant NAME [KEY=VALUE ...]``, repeated): every
+variant is the config with its own overrides (the ``--cfg-options``
+syntax; ``amp=bf16|fp16|none`` picks its precision and
+``compile=backbone,decode_head`` compiles those sub-modules with
+:func:`torch.compile`). The variants share one set of weights and, where
+their optimizers match, one optimizer state, and run in turn, step by
+step, so a shared or noisy machine slows them alike; compare their
+medians. Peak memory is the process's, so measure each setting's memory
+in a run of its own::
+
+    python tools/analysis_tools/benchmark.py configs/lavt_swin-b.py \
+        --offline --no-inference --warmup 1 --iters 4 \
+        --variant plain optim_wrapper.optimizer.fused=False \
+        --variant fused optim_wrapper.optimizer.fused=True
 """
 import argparse
+import copy
 import json
 import logging
 import os.path as osp
 import platform
 import resource
+import statistics
 import sys
 import time
 from contextlib import nullcontext
-from typing import Optional
+from typing import List, Optional
 
 import torch
 from mmengine.config import Config, DictAction
@@ -180,6 +201,134 @@ def optim_wrapper_cfg(cfg, device: str, amp: Optional[str]) -> dict:
     return wrapper
 
 
+def peak_rss_mb() -> float:
+    """The process's peak resident set size in MiB (``ru_maxrss``)."""
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # kilobytes on Linux, bytes on macOS
+    return rss / 2**20 if sys.platform == 'darwin' else rss / 2**10
+
+
+class Variant:
+    """One setting of an A/B comparison: a config, a precision, a name.
+
+    Args:
+        name (str): Shown in the results.
+        cfg (Config): The config with the variant's overrides applied.
+        amp (str, optional): 'bf16', 'fp16' or None. Defaults to None.
+        options (dict, optional): The overrides, for the record.
+        compile (Sequence[str]): Sub-modules of the model (attribute
+            names) to compile with :func:`torch.compile`. Defaults to ().
+    """
+
+    def __init__(self, name: str, cfg, amp: Optional[str] = None,
+                 options: Optional[dict] = None, compile=()) -> None:
+        self.name = name
+        self.cfg = cfg
+        self.amp = amp
+        self.options = dict(options or {})
+        self.compile = list(compile)
+        self.model = None
+        self.optim_wrapper = None
+
+
+def parse_variant(tokens: List[str],
+                  base_cfg,
+                  default_amp: Optional[str] = None) -> Variant:
+    """``NAME [KEY=VALUE ...]`` -> :class:`Variant` on a copy of the config.
+
+    Values are parsed as by ``--cfg-options`` (numbers, booleans, None,
+    lists, tuples). Two keys are not config entries: ``amp`` (``bf16``,
+    ``fp16`` or ``none``; default ``default_amp``) and ``compile``
+    (comma-separated sub-modules).
+    """
+    name, *pairs = tokens
+    options, amp, compile_ = {}, default_amp, ()
+    for pair in pairs:
+        if '=' not in pair:
+            raise ValueError(f'variant {name}: "{pair}" is not KEY=VALUE')
+        key, value = pair.split('=', 1)
+        if key == 'amp':
+            if value not in ('bf16', 'fp16', 'none'):
+                raise ValueError(f'variant {name}: amp must be bf16, fp16 '
+                                 f'or none, got "{value}"')
+            amp = None if value == 'none' else value
+        elif key == 'compile':
+            compile_ = [m for m in value.split(',') if m]
+        else:
+            options[key] = DictAction._parse_iterable(value)
+    cfg = copy.deepcopy(base_cfg)
+    if options:
+        cfg.merge_from_dict(options)
+    return Variant(name, cfg, amp, options, compile_)
+
+
+def _build_optim_wrapper(model, cfg, device: str, amp: Optional[str]):
+    # mmengine logs every parameter's options (or skip) while building
+    logger = MMLogger.get_current_instance()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        return build_optim_wrapper(model, optim_wrapper_cfg(cfg, device, amp))
+    finally:
+        logger.setLevel(level)
+
+
+def _share_weights(model, owner) -> None:
+    """Make ``model`` use the parameters and buffers of ``owner``."""
+    own = {n: p.requires_grad for n, p in model.named_parameters()}
+    other = {n: p.requires_grad for n, p in owner.named_parameters()}
+    if own != other:
+        raise ValueError('Variants must have the same parameters, and the '
+                         'same ones trainable, to share weights.')
+    model.load_state_dict(owner.state_dict(keep_vars=True), assign=True)
+
+
+def _share_optimizer_state(wrapper, owner) -> None:
+    """Share the optimizer state when both optimizers are the same kind
+    (e.g. AdamW with and without ``fused``) on CPU; otherwise each keeps
+    its own."""
+    opt, other = wrapper.optimizer, owner.optimizer
+    params = [p for g in opt.param_groups for p in g['params']]
+    others = [p for g in other.param_groups for p in g['params']]
+    on_cpu = all(p.device.type == 'cpu' for p in params)
+    if (type(opt) is type(other) and on_cpu and len(params) == len(others)
+            and all(a is b for a, b in zip(params, others))):
+        opt.state = other.state
+
+
+def _train_step(variant: Variant, data: dict, timer) -> tuple:
+    model, wrapper = variant.model, variant.optim_wrapper
+    t0 = timer.now()
+    with wrapper.optim_context(model):
+        batch = model.data_preprocessor(data, True)
+        losses = model(**batch, mode='loss')
+        loss, _ = model.parse_losses(losses)
+    t1 = timer.now()
+    wrapper.backward(loss)
+    t2 = timer.now()
+    wrapper.step()
+    wrapper.zero_grad()
+    t3 = timer.now()
+    return t1 - t0, t2 - t1, t3 - t2, loss
+
+
+def _summary(times: List[tuple], batch_size: int) -> dict:
+    """Mean, median and minimum of (forward, backward, optimizer) times."""
+    steps = [sum(t) for t in times]
+    out = {
+        f'{k}_seconds': statistics.fmean(t[i] for t in times)
+        for i, k in enumerate(('forward', 'backward', 'optimizer'))
+    }
+    out['step_seconds'] = statistics.fmean(steps)
+    out['median_step_seconds'] = statistics.median(steps)
+    out['min_step_seconds'] = min(steps)
+    for i, k in enumerate(('forward', 'backward', 'optimizer')):
+        out[f'median_{k}_seconds'] = statistics.median(t[i] for t in times)
+    out['iter_step_seconds'] = steps
+    out['images_per_second'] = batch_size / out['median_step_seconds']
+    return out
+
+
 def benchmark(cfg,
               size: int = 480,
               batch_size: int = 1,
@@ -189,7 +338,8 @@ def benchmark(cfg,
               amp: Optional[str] = None,
               text: str = DUMMY_TEXT,
               train: bool = True,
-              inference: bool = True) -> dict:
+              inference: bool = True,
+              variants: Optional[List[Variant]] = None) -> dict:
     """Time inference and a training step of ``cfg.model``.
 
     Args:
@@ -204,87 +354,116 @@ def benchmark(cfg,
         text (str): The dummy expression. Defaults to :data:`DUMMY_TEXT`.
         train (bool): Time a training step. Defaults to True.
         inference (bool): Time inference. Defaults to True.
+        variants (list[Variant], optional): Settings to compare, run in
+            turn on shared weights; ``cfg`` and ``amp`` are then unused.
+            Defaults to None (one setting: ``cfg`` with ``amp``).
 
     Returns:
-        dict: Settings, parameter counts and the measurements.
+        dict: Settings, parameter counts and the measurements; with
+        variants, each one's under ``variants[name]``, the first one's
+        also at the top level.
     """
-    if amp == 'fp16' and not device.startswith('cuda'):
-        raise ValueError('fp16 autocast needs CUDA; use --amp bf16 on CPU')
-    init_default_scope(cfg.get('default_scope', 'mmrrsis'))
-    model = MODELS.build(cfg.model)
-    if not device.startswith('cuda'):
-        model = revert_sync_batchnorm(model)
-    model.to(device)
+    if variants is None:
+        variants = [Variant('default', cfg, amp)]
+    names = [v.name for v in variants]
+    if len(set(names)) != len(names):
+        raise ValueError(f'Variant names must differ, got {names}')
+    for v in variants:
+        if v.amp == 'fp16' and not device.startswith('cuda'):
+            raise ValueError(
+                'fp16 autocast needs CUDA; use --amp bf16 on CPU')
+    first = variants[0]
+    init_default_scope(first.cfg.get('default_scope', 'mmrrsis'))
+    for v in variants:
+        model = MODELS.build(v.cfg.model)
+        if not device.startswith('cuda'):
+            model = revert_sync_batchnorm(model)
+        model.to(device)
+        if v is not first:
+            _share_weights(model, first.model)
+        for attr in v.compile:
+            getattr(model, attr).compile()
+        v.model = model
+    model = first.model
     timer = Timer(device)
     result = dict(
-        config=cfg.filename,
+        config=first.cfg.filename,
         device=device if device.startswith('cuda') else
         f'cpu ({platform.processor() or platform.machine()}, '
         f'{torch.get_num_threads()} threads)',
         size=size,
         batch_size=batch_size,
-        amp=amp,
+        amp=first.amp,
         warmup=warmup,
         iters=iters,
         text=text,
         params=sum(p.numel() for p in model.parameters()),
         trainable_params=sum(p.numel() for p in model.parameters()
                              if p.requires_grad))
+    per_variant = {
+        v.name: dict(options=v.options, amp=v.amp, compile=v.compile)
+        for v in variants
+    }
     data = dummy_batch(batch_size, size, text)
 
     if inference:
-        model.eval()
+        seconds = {v.name: [] for v in variants}
         if device.startswith('cuda'):
             torch.cuda.reset_peak_memory_stats()
-        with torch.no_grad(), autocast(device, amp):
-            for _ in range(warmup):
-                model.test_step(data)
-            start = timer.now()
-            for _ in range(iters):
-                model.test_step(data)
-            seconds = timer.now() - start
-        result['inference'] = dict(
-            seconds_per_iter=seconds / iters,
-            images_per_second=batch_size * iters / seconds,
-            peak_memory_mb=peak_memory_mb(device))
+        with torch.no_grad():
+            for v in variants:
+                v.model.eval()
+            for i in range(warmup + iters):
+                for v in variants:
+                    with autocast(device, v.amp):
+                        start = timer.now()
+                        v.model.test_step(data)
+                        if i >= warmup:
+                            seconds[v.name].append(timer.now() - start)
+        for v in variants:
+            s = seconds[v.name]
+            per_variant[v.name]['inference'] = dict(
+                seconds_per_iter=statistics.fmean(s),
+                median_seconds_per_iter=statistics.median(s),
+                images_per_second=batch_size / statistics.median(s),
+                peak_memory_mb=peak_memory_mb(device),
+                peak_rss_mb=peak_rss_mb())
 
     if train:
-        model.train()
-        # mmengine logs every parameter's options (or skip) while building
-        logger = MMLogger.get_current_instance()
-        level = logger.level
-        logger.setLevel(logging.ERROR)
-        try:
-            optim_wrapper = build_optim_wrapper(
-                model, optim_wrapper_cfg(cfg, device, amp))
-        finally:
-            logger.setLevel(level)
+        for v in variants:
+            v.model.train()
+            v.optim_wrapper = _build_optim_wrapper(v.model, v.cfg, device,
+                                                   v.amp)
+            if v is not first:
+                _share_optimizer_state(v.optim_wrapper, first.optim_wrapper)
         if device.startswith('cuda'):
             torch.cuda.reset_peak_memory_stats()
-        times = dict(forward=0.0, backward=0.0, optimizer=0.0)
+        times = {v.name: [] for v in variants}
+        losses = {}
         for i in range(warmup + iters):
-            t0 = timer.now()
-            with optim_wrapper.optim_context(model):
-                batch = model.data_preprocessor(data, True)
-                losses = model(**batch, mode='loss')
-                loss, _ = model.parse_losses(losses)
-            t1 = timer.now()
-            optim_wrapper.backward(loss)
-            t2 = timer.now()
-            optim_wrapper.step()
-            optim_wrapper.zero_grad()
-            t3 = timer.now()
-            if i >= warmup:
-                times['forward'] += t1 - t0
-                times['backward'] += t2 - t1
-                times['optimizer'] += t3 - t2
-        step = {f'{k}_seconds': v / iters for k, v in times.items()}
-        step['step_seconds'] = sum(times.values()) / iters
-        step['images_per_second'] = batch_size / step['step_seconds']
-        step['peak_memory_mb'] = peak_memory_mb(device)
-        step['loss'] = float(loss.detach())
-        step['optim_wrapper'] = type(optim_wrapper).__name__
-        result['train_step'] = step
+            for v in variants:
+                *phases, loss = _train_step(v, data, timer)
+                losses[v.name] = float(loss.detach())
+                if i >= warmup:
+                    times[v.name].append(tuple(phases))
+        for v in variants:
+            step = _summary(times[v.name], batch_size)
+            step['peak_memory_mb'] = peak_memory_mb(device)
+            step['peak_rss_mb'] = peak_rss_mb()
+            step['loss'] = losses[v.name]
+            step['optim_wrapper'] = type(v.optim_wrapper).__name__
+            step['optimizer'] = dict(
+                type=type(v.optim_wrapper.optimizer).__name__,
+                fused=v.optim_wrapper.optimizer.defaults.get('fused'),
+                foreach=v.optim_wrapper.optimizer.defaults.get('foreach'))
+            per_variant[v.name]['train_step'] = step
+
+    result.update({
+        k: per_variant[first.name][k]
+        for k in ('inference', 'train_step') if k in per_variant[first.name]
+    })
+    if len(variants) > 1:
+        result['variants'] = per_variant
     return result
 
 
@@ -331,6 +510,15 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override config entries, key=value')
+    parser.add_argument(
+        '--variant',
+        nargs='+',
+        action='append',
+        metavar='NAME [KEY=VALUE',
+        help='a setting to compare (repeat the option): a name, then '
+        'config overrides as in --cfg-options, amp=bf16|fp16|none, '
+        'compile=MODULE[,MODULE]; the variants run in turn on shared '
+        'weights (--amp is their default precision)')
     args = parser.parse_args(argv)
     for name in ('size', 'batch_size', 'iters'):
         if getattr(args, name) < 1:
@@ -349,8 +537,18 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    variants = None
+    if args.variant:
+        try:
+            variants = [
+                parse_variant(t, cfg, args.amp) for t in args.variant
+            ]
+        except ValueError as e:
+            sys.exit(f'error: {e}')
     if args.offline:
         make_offline(cfg)
+        for v in variants or []:
+            make_offline(v.cfg)
     result = benchmark(
         cfg,
         size=args.size,
@@ -361,23 +559,37 @@ def main(argv=None) -> dict:
         amp=args.amp,
         text=args.text,
         train=not args.no_train,
-        inference=not args.no_inference)
+        inference=not args.no_inference,
+        variants=variants)
     print(f"{result['config']}: {result['params'] / 1e6:.2f}M parameters "
           f"({result['trainable_params'] / 1e6:.2f}M trainable), input "
           f"{args.batch_size}x3x{args.size}x{args.size}, {result['device']}"
-          f", amp={args.amp}")
-    if 'inference' in result:
-        inf = result['inference']
-        print(f"inference: {inf['images_per_second']:.2f} images/s "
-              f"({inf['seconds_per_iter'] * 1e3:.1f} ms/batch), peak "
-              f"memory {inf['peak_memory_mb']:.0f} MiB")
-    if 'train_step' in result:
-        step = result['train_step']
-        print(f"train step: {step['step_seconds'] * 1e3:.1f} ms (forward "
-              f"{step['forward_seconds'] * 1e3:.1f}, backward "
-              f"{step['backward_seconds'] * 1e3:.1f}, optimizer "
-              f"{step['optimizer_seconds'] * 1e3:.1f}), peak memory "
-              f"{step['peak_memory_mb']:.0f} MiB")
+          f", amp={result['amp']}")
+    runs = result.get('variants') or {'': result}
+    base = None
+    for name, run in runs.items():
+        prefix = f'[{name}] ' if name else ''
+        if 'inference' in run:
+            inf = run['inference']
+            print(f"{prefix}inference: {inf['images_per_second']:.2f} "
+                  f"images/s ({inf['median_seconds_per_iter'] * 1e3:.1f} "
+                  f"ms/batch, median), peak memory "
+                  f"{inf['peak_memory_mb']:.0f} MiB")
+        if 'train_step' in run:
+            step = run['train_step']
+            med = step['median_step_seconds']
+            base = base or med
+            print(f"{prefix}train step: median {med * 1e3:.1f} ms, min "
+                  f"{step['min_step_seconds'] * 1e3:.1f} ms (forward "
+                  f"{step['median_forward_seconds'] * 1e3:.1f}, backward "
+                  f"{step['median_backward_seconds'] * 1e3:.1f}, optimizer "
+                  f"{step['median_optimizer_seconds'] * 1e3:.1f}), "
+                  f"{step['images_per_second']:.3f} images/s, peak memory "
+                  f"{step['peak_memory_mb']:.0f} MiB"
+                  + (f', {base / med:.2f}x the first' if name else ''))
+    if len(runs) > 1:
+        print('Peak memory is the whole process\'s: measure a setting\'s '
+              'memory in a run of its own.')
     print(json.dumps(result, indent=2))
     if args.out:
         with open(args.out, 'w') as f:
