@@ -1,8 +1,10 @@
 """Swin Transformer with LAVT's language fusion inside every stage."""
 from typing import List
 
+import torch
 from mmseg.models.backbones import SwinTransformer
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
@@ -32,11 +34,19 @@ class LanguageAwareSwin(SwinTransformer):
     it, and the parameter count includes it) but frozen, so distributed
     training needs no ``find_unused_parameters``.
 
+    ``with_cp=True`` trades compute for memory: during training, each
+    Swin block and each stage's fusion keep only their inputs and run
+    their forward again in the backward pass (non-reentrant
+    :func:`torch.utils.checkpoint.checkpoint`, random state preserved, so
+    drop-path draws the same masks and the result is the same).
+
     Args:
         fusion_cfg (dict, optional): Config of the fusion neck;
             ``in_channels`` is filled in from the stage widths when absent.
             None means ``dict(type='LAVTFusionNeck', text_channels=768)``.
             Defaults to None.
+        with_cp (bool): Gradient checkpointing of the blocks and fusions.
+            Defaults to False.
         init_cfg (dict, optional): ``dict(type='Pretrained',
             checkpoint=...)`` with an mmseg-layout Swin checkpoint, loaded
             by mmseg's Swin logic (fusion weights are not in it). Defaults
@@ -49,9 +59,12 @@ class LanguageAwareSwin(SwinTransformer):
 
     def __init__(self,
                  fusion_cfg: OptConfigType = None,
+                 with_cp: bool = False,
                  init_cfg: OptMultiConfig = None,
                  **kwargs) -> None:
-        super().__init__(init_cfg=init_cfg, **kwargs)
+        # checkpointing is done here (non-reentrant), not by mmseg's blocks
+        super().__init__(init_cfg=init_cfg, with_cp=False, **kwargs)
+        self.with_cp = with_cp
         fusion_cfg = dict(fusion_cfg or dict(
             type='LAVTFusionNeck', text_channels=768))
         fusion_cfg.setdefault('in_channels', list(self.num_features))
@@ -87,12 +100,21 @@ class LanguageAwareSwin(SwinTransformer):
         x = self.drop_after_pos(x)
 
         outs = []
+        use_cp = self.with_cp and self.training and torch.is_grad_enabled()
         for i, stage in enumerate(self.stages):
+            with_gate = stage.downsample is not None
             for block in stage.blocks:
-                x = block(x, hw_shape)
-            fused, x = self.fusion.fuse(
-                i, x, word_feats, word_mask,
-                with_gate=stage.downsample is not None)
+                if use_cp:
+                    x = checkpoint(block, x, hw_shape, use_reentrant=False)
+                else:
+                    x = block(x, hw_shape)
+            if use_cp:
+                fused, x = checkpoint(
+                    self.fusion.fuse, i, x, word_feats, word_mask,
+                    with_gate=with_gate, use_reentrant=False)
+            else:
+                fused, x = self.fusion.fuse(
+                    i, x, word_feats, word_mask, with_gate=with_gate)
             if i in self.out_indices:
                 out = getattr(self, f'norm{i}')(fused)
                 out = out.view(-1, *hw_shape, self.num_features[i])

@@ -1,7 +1,9 @@
 """BERT text encoder: raw referring expressions in, word features out."""
 import os.path as osp
+from contextlib import nullcontext
 from typing import List, Optional, Sequence, Tuple, Union
 
+import torch
 from mmengine.model import BaseModule, initialize
 from torch import Tensor
 
@@ -96,6 +98,13 @@ class BertTextEncoder(BaseModule):
     (no dropout) while the rest of the model trains, which is what LAVT's
     training script does (its BERT is never switched to train mode).
 
+    A frozen encoder (no trainable parameter left) runs under
+    ``torch.no_grad()``: nothing of it is kept for a backward pass.
+    ``with_cp=True`` turns on gradient checkpointing of the encoder layers
+    (HuggingFace's, non-reentrant), also when ``eval_mode`` keeps BERT in
+    eval mode: a layer then keeps only its input and runs again in the
+    backward pass, with the same result.
+
     Args:
         pretrained (str, optional): HF model name or folder. Defaults to
             ``'bert-base-uncased'``; ignored for the weights when
@@ -120,6 +129,8 @@ class BertTextEncoder(BaseModule):
             k layers. Defaults to ().
         eval_mode (bool): Keep BERT in eval mode during training. Defaults
             to False.
+        with_cp (bool): Gradient checkpointing of the encoder layers.
+            Defaults to False.
         init_cfg (dict | list[dict], optional): Initialisation config;
             BERT itself is initialised when it is built. Defaults to None.
     """
@@ -137,6 +148,7 @@ class BertTextEncoder(BaseModule):
                  freeze_embeddings: bool = False,
                  frozen_layers: Union[Sequence[int], int] = (),
                  eval_mode: bool = False,
+                 with_cp: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         from transformers import BertConfig, BertModel
@@ -181,6 +193,10 @@ class BertTextEncoder(BaseModule):
             self.bert.embeddings.requires_grad_(False)
         for i in self.frozen_layers:
             self.bert.encoder.layer[i].requires_grad_(False)
+        self.with_cp = with_cp
+        if with_cp:
+            self.bert.gradient_checkpointing_enable(
+                gradient_checkpointing_kwargs=dict(use_reentrant=False))
 
     def init_weights(self) -> None:
         """Apply ``init_cfg`` only.
@@ -198,6 +214,11 @@ class BertTextEncoder(BaseModule):
         super().train(mode)
         if self.eval_mode:
             self.bert.eval()
+            if self.with_cp:
+                # HF checkpoints a layer only when the layer itself is in
+                # training mode; its dropouts stay in eval mode
+                for layer in self.bert.encoder.layer:
+                    layer.training = mode
         return self
 
     def tokenize(self, texts: List[str]) -> Tuple[Tensor, Tensor]:
@@ -233,8 +254,10 @@ class BertTextEncoder(BaseModule):
             tuple[Tensor, Tensor]: ``word_feats`` (B, L, C_t) last hidden
             layer and ``word_mask`` (B, L) float, 1 for real tokens.
         """
-        outputs = self.bert(
-            input_ids=input_ids, attention_mask=attention_mask)
+        frozen = not any(p.requires_grad for p in self.bert.parameters())
+        with torch.no_grad() if frozen else nullcontext():
+            outputs = self.bert(
+                input_ids=input_ids, attention_mask=attention_mask)
         word_feats = outputs.last_hidden_state
         return word_feats, attention_mask.to(word_feats.dtype)
 
