@@ -69,7 +69,7 @@ def test_tiny_configs(name, helpers):
         assert resize[0].scale == (64, 64)
     assert cfg.model.text_encoder.vocab == 'mmrrsis-tiny'
     assert cfg.model.backbone.embed_dims == 32
-    assert ('neck' in cfg.model) == (name == 'lgce')
+    assert (cfg.model.get('neck') is not None) == (name == 'lgce')
 
 
 def test_lavt_swin_b_has_exactly_227739514_parameters(helpers):
