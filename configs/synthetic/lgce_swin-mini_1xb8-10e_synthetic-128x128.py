@@ -63,5 +63,5 @@ default_hooks = dict(
     logger=dict(interval=20),
     checkpoint=dict(interval=2, max_keep_ckpts=1),
     # a few validation drawings (ground truth, prediction, expression)
-    visualization=dict(draw=True, interval=30))
+    visualization=dict(draw=True, interval=20))
 randomness = dict(seed=0)
