@@ -7,7 +7,9 @@ For a config at a given input size and batch size, on CPU or CUDA:
 - training step: seconds of the forward (with the loss), the backward and
   the optimizer step (the config's optimizer wrapper), and their sum; the
   mean (``step_seconds``), the median and the minimum over the measured
-  iterations, and every iteration's time;
+  iterations, and every iteration's time; also the median CPU time of the
+  process per step (``median_cpu_seconds``, all threads), which other jobs
+  on a shared machine disturb less than the wall clock;
 - peak memory: on CUDA the largest ``torch.cuda.max_memory_allocated`` of
   each phase; on CPU the process's peak resident set size
   (``resource.getrusage(RUSAGE_SELF).ru_maxrss``, also reported as
@@ -298,6 +300,7 @@ def _share_optimizer_state(wrapper, owner) -> None:
 
 def _train_step(variant: Variant, data: dict, timer) -> tuple:
     model, wrapper = variant.model, variant.optim_wrapper
+    cpu = time.process_time()
     t0 = timer.now()
     with wrapper.optim_context(model):
         batch = model.data_preprocessor(data, True)
@@ -309,12 +312,13 @@ def _train_step(variant: Variant, data: dict, timer) -> tuple:
     wrapper.step()
     wrapper.zero_grad()
     t3 = timer.now()
-    return t1 - t0, t2 - t1, t3 - t2, loss
+    return t1 - t0, t2 - t1, t3 - t2, time.process_time() - cpu, loss
 
 
 def _summary(times: List[tuple], batch_size: int) -> dict:
-    """Mean, median and minimum of (forward, backward, optimizer) times."""
-    steps = [sum(t) for t in times]
+    """Mean, median and minimum of (forward, backward, optimizer) times,
+    and the median CPU time of the process per step."""
+    steps = [sum(t[:3]) for t in times]
     out = {
         f'{k}_seconds': statistics.fmean(t[i] for t in times)
         for i, k in enumerate(('forward', 'backward', 'optimizer'))
@@ -326,6 +330,9 @@ def _summary(times: List[tuple], batch_size: int) -> dict:
         out[f'median_{k}_seconds'] = statistics.median(t[i] for t in times)
     out['iter_step_seconds'] = steps
     out['images_per_second'] = batch_size / out['median_step_seconds']
+    # all threads' CPU seconds: less sensitive to other jobs on the machine
+    # than the wall clock (the work itself, plus the threads' waiting)
+    out['median_cpu_seconds'] = statistics.median(t[3] for t in times)
     return out
 
 
@@ -583,7 +590,8 @@ def main(argv=None) -> dict:
                   f"{step['min_step_seconds'] * 1e3:.1f} ms (forward "
                   f"{step['median_forward_seconds'] * 1e3:.1f}, backward "
                   f"{step['median_backward_seconds'] * 1e3:.1f}, optimizer "
-                  f"{step['median_optimizer_seconds'] * 1e3:.1f}), "
+                  f"{step['median_optimizer_seconds'] * 1e3:.1f}; CPU "
+                  f"{step['median_cpu_seconds']:.2f} s), "
                   f"{step['images_per_second']:.3f} images/s, peak memory "
                   f"{step['peak_memory_mb']:.0f} MiB"
                   + (f', {base / med:.2f}x the first' if name else ''))
