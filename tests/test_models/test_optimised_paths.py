@@ -265,3 +265,23 @@ def test_segmentor_all_switches_same_loss_and_grads(name, helpers):
     amp_loss = _segmentor_step(plain, helpers, amp=True)
     assert amp_loss.dtype == torch.float32
     torch.testing.assert_close(amp_loss, loss, atol=0.05, rtol=0.05)
+
+
+def test_pwam_float32_under_autocast():
+    from mmrrsis.models.necks.lavt_fusion_neck import PixelWordAttention
+    torch.manual_seed(0)
+    pwam = PixelWordAttention(16, text_channels=32)
+    gen = torch.Generator().manual_seed(0)
+    # a large per-channel mean: what makes bf16 instance norms imprecise
+    x = torch.randn(2, 64, 16, generator=gen) + 20
+    words = torch.randn(2, 20, 32, generator=gen)
+    mask = torch.ones(2, 20)
+    expected = pwam(x, words, mask)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        out = pwam(x, words, mask)
+        pwam.fp32_in_amp = False
+        low = pwam(x, words, mask)
+    assert out.dtype == torch.float32 and low.dtype == torch.bfloat16
+    torch.testing.assert_close(out, expected)
+    error = (low.float() - expected).norm() / expected.norm()
+    assert error > 1e-3  # bf16 really was used without the switch
