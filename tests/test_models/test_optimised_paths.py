@@ -285,3 +285,15 @@ def test_pwam_float32_under_autocast():
     torch.testing.assert_close(out, expected)
     error = (low.float() - expected).norm() / expected.norm()
     assert error > 1e-3  # bf16 really was used without the switch
+
+
+@pytest.mark.parametrize('name', ['lavt_swin-b.py', 'lgce_swin-b.py'])
+def test_headline_configs_switches(name, helpers):
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    # on: what pays and keeps the function (docs/speed.md)
+    assert cfg.optim_wrapper.optimizer.fused is True
+    assert cfg.optim_wrapper.type == 'OptimWrapper'  # --amp switches it
+    # off: checkpointing costs time, channels-last costs time on CPUs
+    assert not cfg.model.backbone.get('with_cp', False)
+    assert not cfg.model.text_encoder.get('with_cp', False)
+    assert not cfg.model.decode_head.get('channels_last', False)

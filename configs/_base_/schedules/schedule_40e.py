@@ -5,10 +5,17 @@
 # LGCE's LayerNorms), on absolute position embeddings and on relative
 # position bias tables. As in LAVT, BERT's 'LayerNorm' (capital N) and the
 # decoder's BatchNorms ('bn') are decayed.
+# fused=True: torch's fused AdamW kernel (CPU and CUDA), the same update as
+# the per-parameter loop, 2-4x faster (docs/speed.md); works with the
+# per-parameter weight-decay groups below.
 optim_wrapper = dict(
     type='OptimWrapper',
     optimizer=dict(
-        type='AdamW', lr=5e-5, betas=(0.9, 0.999), weight_decay=1e-2),
+        type='AdamW',
+        lr=5e-5,
+        betas=(0.9, 0.999),
+        weight_decay=1e-2,
+        fused=True),
     paramwise_cfg=dict(
         custom_keys={
             'norm': dict(decay_mult=0.),
