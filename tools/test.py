@@ -16,7 +16,6 @@ import os.path as osp
 
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
 from mmrrsis.apis import (
@@ -24,9 +23,8 @@ from mmrrsis.apis import (
     check_text_model,
     load_checkpoint_checked,
 )
-from mmrrsis.engine import DataNotFoundError
+from mmrrsis.engine import DataNotFoundError, build_runner
 from mmrrsis.evaluation import set_eval_resolution
-from mmrrsis.registry import RUNNERS
 from mmrrsis.utils import register_all_modules
 
 
@@ -146,10 +144,7 @@ def main(argv=None):
     setup_cfg(cfg, args)
 
     try:
-        if 'runner_type' in cfg:
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
     except DataNotFoundError as e:  # before the model is built
         raise SystemExit(f'error: {e}') from None
     model = runner.model.module if is_model_wrapper(

@@ -16,12 +16,10 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
-from mmengine.runner import Runner
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
 from mmrrsis.apis import check_text_model
-from mmrrsis.engine import DataNotFoundError
-from mmrrsis.registry import RUNNERS
+from mmrrsis.engine import DataNotFoundError, build_runner
 from mmrrsis.utils import register_all_modules
 
 AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
@@ -112,10 +110,7 @@ def main(argv=None):
         cfg.load_from = args.resume
 
     try:
-        if 'runner_type' in cfg:
-            runner = RUNNERS.build(cfg)
-        else:
-            runner = Runner.from_cfg(cfg)
+        runner = build_runner(cfg)
     except DataNotFoundError as e:  # before the model is built
         raise SystemExit(f'error: {e}') from None
     model = runner.model.module if is_model_wrapper(

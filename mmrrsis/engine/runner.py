@@ -128,3 +128,24 @@ class RRSISRunner(Runner):
             wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(
             wrapper_cfg, default_args=dict(module=model))
+
+
+def build_runner(cfg) -> Runner:
+    """Build the runner a config asks for, as mmseg's tools do.
+
+    ``cfg.runner_type`` (``'RRSISRunner'`` in our configs) is built from
+    the RUNNERS registry; without it, mmengine's ``Runner``.
+
+    Args:
+        cfg (Config): The full config.
+
+    Returns:
+        Runner: The runner, model built.
+
+    Raises:
+        DataNotFoundError: From :class:`RRSISRunner`, before the model is
+            built, when a dataset folder is missing.
+    """
+    if 'runner_type' in cfg:
+        return RUNNERS.build(cfg)
+    return Runner.from_cfg(cfg)

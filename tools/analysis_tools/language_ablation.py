@@ -17,10 +17,9 @@ import os.path as osp
 from copy import deepcopy
 
 from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
 import mmrrsis  # noqa: F401  (compatibility fixes, registries)
-from mmrrsis.registry import RUNNERS
+from mmrrsis.engine import build_runner
 
 
 def parse_args():
@@ -43,12 +42,6 @@ def parse_args():
         action=DictAction,
         help='override settings, key=value (e.g. a.b=1)')
     return parser.parse_args()
-
-
-def build_runner(cfg):
-    if 'runner_type' in cfg:
-        return RUNNERS.build(cfg)
-    return Runner.from_cfg(cfg)
 
 
 def format_table(true_metrics: dict, shuffled: dict) -> str:
