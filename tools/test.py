@@ -23,7 +23,7 @@ from mmrrsis.apis import (
     check_text_model,
     load_checkpoint_checked,
 )
-from mmrrsis.engine import DataNotFoundError, build_runner
+from mmrrsis.engine import DataNotFoundError, build_runner, destroy_dist
 from mmrrsis.evaluation import set_eval_resolution
 from mmrrsis.utils import register_all_modules
 
@@ -159,6 +159,7 @@ def main(argv=None):
         raise SystemExit(f'error: {e}') from None
     runner.logger.info(f'Loaded checkpoint {args.checkpoint}')
     runner.test()
+    destroy_dist()
 
 
 if __name__ == '__main__':

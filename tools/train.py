@@ -19,7 +19,7 @@ from mmengine.model import is_model_wrapper
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
 from mmrrsis.apis import check_text_model
-from mmrrsis.engine import DataNotFoundError, build_runner
+from mmrrsis.engine import DataNotFoundError, build_runner, destroy_dist
 from mmrrsis.utils import register_all_modules
 
 AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
@@ -120,6 +120,7 @@ def main(argv=None):
     except ValueError as e:
         raise SystemExit(f'error: {e}') from None
     runner.train()
+    destroy_dist()
 
 
 if __name__ == '__main__':

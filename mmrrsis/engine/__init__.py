@@ -1,9 +1,9 @@
 """Training machinery specific to mmrrsis."""
 from .data_check import DataNotFoundError, check_data_roots
 from .optimizers import AutocastOptimWrapper
-from .runner import RRSISRunner, build_runner, init_cpu_dist
+from .runner import RRSISRunner, build_runner, destroy_dist, init_cpu_dist
 
 __all__ = [
     'AutocastOptimWrapper', 'DataNotFoundError', 'RRSISRunner',
-    'build_runner', 'check_data_roots', 'init_cpu_dist'
+    'build_runner', 'check_data_roots', 'destroy_dist', 'init_cpu_dist'
 ]

@@ -149,3 +149,14 @@ def build_runner(cfg) -> Runner:
     if 'runner_type' in cfg:
         return RUNNERS.build(cfg)
     return Runner.from_cfg(cfg)
+
+
+def destroy_dist() -> None:
+    """Tear the default process group down at the end of a run.
+
+    Without it, a CPU (gloo) process may abort at interpreter exit
+    ("terminate called without an active exception") after a successful
+    run, so the launcher reports a failure. A no-op when not distributed.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
