@@ -17,7 +17,7 @@ from mmengine.model import BaseModel
 from torch.utils.data import Dataset
 
 import mmrrsis  # noqa: F401  (compat fixes)
-from mmrrsis.engine import RRSISRunner
+from mmrrsis.engine import RRSISRunner, destroy_dist
 
 
 class ToyDataset(Dataset):
@@ -87,6 +87,7 @@ def main() -> None:
         params=[p.detach().flatten().tolist() for p in net.parameters()])
     with open(osp.join(args.work_dir, f'rank{rank}.json'), 'w') as f:
         json.dump(result, f)
+    destroy_dist()
 
 
 if __name__ == '__main__':
