@@ -290,7 +290,7 @@ def test_pwam_float32_under_autocast():
 @pytest.mark.parametrize('name', ['lavt_swin-b.py', 'lgce_swin-b.py'])
 def test_headline_configs_switches(name, helpers):
     cfg = Config.fromfile(osp.join(helpers.configs, name))
-    # on: what pays and keeps the function (docs/speed.md)
+    # on: what pays and keeps the function (README, Speed and memory)
     assert cfg.optim_wrapper.optimizer.fused is True
     assert cfg.optim_wrapper.type == 'OptimWrapper'  # --amp switches it
     # off: checkpointing costs time, channels-last costs time on CPUs
