@@ -70,9 +70,18 @@ def enable_amp(cfg: Config) -> None:
         print_log(f'Mixed precision is already on ({wrapper}).',
                   logger='current', level=logging.WARNING)
         return
+    if wrapper == 'StepInBackwardOptimWrapper':
+        if cfg.optim_wrapper.get('dtype') is not None:
+            print_log(f'Mixed precision is already on ({wrapper}, '
+                      f'{cfg.optim_wrapper.dtype}).',
+                      logger='current', level=logging.WARNING)
+        else:  # bf16 autocast, CPU or CUDA: no loss scaling in backward
+            cfg.optim_wrapper.dtype = 'bfloat16'
+        return
     if wrapper != 'OptimWrapper':
-        raise ValueError('--amp needs optim_wrapper.type="OptimWrapper", '
-                         f'the config has "{wrapper}"')
+        raise ValueError('--amp needs optim_wrapper.type="OptimWrapper" '
+                         'or "StepInBackwardOptimWrapper", the config has '
+                         f'"{wrapper}"')
     if torch.cuda.is_available():
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'

@@ -27,6 +27,7 @@ from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 from mmengine.runner import Runner
 
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
+from mmrrsis.utils.malloc import set_malloc_mmap_threshold
 
 from .data_check import check_data_roots
 
@@ -84,6 +85,10 @@ class RRSISRunner(Runner):
     - :meth:`from_cfg` first checks that the datasets' folders exist
       (:func:`~mmrrsis.engine.data_check.check_data_roots`), so a missing
       dataset is reported at once, not after building the model;
+    - ``env_cfg.malloc_mmap_threshold`` can fix glibc's mmap threshold
+      (less resident memory on CPU, docs/speed.md);
+    - ``compile`` compiles the backbone, neck and decode head instead of
+      the whole ``train_step`` (see :meth:`_maybe_compile`);
 
     and, only in a distributed run on a process without CUDA:
 
@@ -100,12 +105,53 @@ class RRSISRunner(Runner):
         return super().from_cfg(cfg)
 
     def setup_env(self, env_cfg: Dict) -> None:
-        """Create a CPU process group when needed, then as mmengine."""
+        """Create a CPU process group when needed, then as mmengine.
+
+        ``env_cfg.malloc_mmap_threshold`` (bytes, optional) fixes glibc's
+        mmap threshold before anything large is allocated (see
+        :func:`mmrrsis.utils.set_malloc_mmap_threshold`).
+        """
+        threshold = env_cfg.get('malloc_mmap_threshold')
+        if threshold is not None:
+            set_malloc_mmap_threshold(threshold)
         if self.distributed and not is_distributed() and \
                 not torch.cuda.is_available():
             dist_cfg = dict(env_cfg.get('dist_cfg', {}))
             init_cpu_dist(self.launcher, **dist_cfg)
         super().setup_env(env_cfg)
+
+    def _maybe_compile(self, target: str) -> None:
+        """``compile`` in the config compiles the model's networks, not
+        ``train_step``.
+
+        mmengine compiles the whole ``train_step``, optimizer step included,
+        which torch 2.x's dynamo fails on with mmengine's parameter groups.
+        Here each sub-module named in ``compile.modules`` (default: the
+        backbone, the neck and the decode head, those the model has) is
+        compiled in place (:meth:`torch.nn.Module.compile`), so parameter
+        names and checkpoints stay as they are. The other keys of
+        ``compile`` go to :func:`torch.compile` (``backend``, ``mode``...).
+        """
+        compile_cfg = self.cfg.get('compile', None)
+        if compile_cfg is None or compile_cfg is False:
+            return
+        compile_cfg = {} if compile_cfg is True else dict(compile_cfg)
+        given = compile_cfg.pop('modules', None)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        names = list(given) if given is not None else [
+            n for n in ('backbone', 'neck', 'decode_head')
+            if getattr(model, n, None) is not None
+        ]
+        for name in names:
+            module = getattr(model, name, None)
+            if not isinstance(module, torch.nn.Module):
+                raise ValueError(f'compile.modules: the model '
+                                 f'({type(model).__name__}) has no module '
+                                 f'"{name}"')
+            module.compile(**compile_cfg)
+        self.logger.info(f'Compiled {", ".join(names)} with torch.compile '
+                         f'({compile_cfg}); the first iterations are slow.')
 
     def wrap_model(self, model_wrapper_cfg: Optional[Dict],
                    model: torch.nn.Module) -> torch.nn.Module:

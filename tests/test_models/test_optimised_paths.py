@@ -190,7 +190,9 @@ def _schedule_optim_wrapper(**optimizer):
     return cfg
 
 
-def test_fused_adamw_same_update_with_decay_mult(helpers):
+def _twin_segmentors(helpers, plain_wrapper, fast_wrapper):
+    """The tiny LAVT twice (same weights), each with its optimizer
+    wrapper."""
     cfg = helpers.model_cfg('lavt_swin-tiny')
     plain = helpers.build_model(cfg)
     fast = helpers.build_model(cfg)
@@ -200,11 +202,19 @@ def test_fused_adamw_same_update_with_decay_mult(helpers):
     logger.setLevel('ERROR')  # the constructor logs every parameter
     try:
         wrappers = [
-            build_optim_wrapper(plain, _schedule_optim_wrapper(fused=False)),
-            build_optim_wrapper(fast, _schedule_optim_wrapper(fused=True))
+            build_optim_wrapper(plain, plain_wrapper),
+            build_optim_wrapper(fast, fast_wrapper)
         ]
     finally:
         logger.setLevel(level)
+    return plain, fast, wrappers
+
+
+def test_fused_adamw_same_update_with_decay_mult(helpers):
+    cfg = helpers.model_cfg('lavt_swin-tiny')
+    plain, fast, wrappers = _twin_segmentors(
+        helpers, _schedule_optim_wrapper(fused=False),
+        _schedule_optim_wrapper(fused=True))
     groups = wrappers[1].optimizer.param_groups
     assert wrappers[1].optimizer.defaults['fused'] is True
     # norms, relative position bias tables: no weight decay
@@ -297,3 +307,45 @@ def test_headline_configs_switches(name, helpers):
     assert not cfg.model.backbone.get('with_cp', False)
     assert not cfg.model.text_encoder.get('with_cp', False)
     assert not cfg.model.decode_head.get('channels_last', False)
+
+
+def test_step_in_backward_same_training_as_optim_wrapper(helpers):
+    """Three training steps of the tiny LAVT with the recipe's optimizer
+    (fused AdamW, no-decay groups): updating inside the backward pass gives
+    the parameters of the plain wrapper, and keeps no gradient."""
+    in_backward = _schedule_optim_wrapper(fused=True)
+    in_backward['type'] = 'StepInBackwardOptimWrapper'
+    plain, fast, wrappers = _twin_segmentors(
+        helpers, _schedule_optim_wrapper(fused=True), in_backward)
+    assert type(wrappers[1]).__name__ == 'StepInBackwardOptimWrapper'
+    before = copy.deepcopy(plain.state_dict())
+    for step in range(3):
+        losses = []
+        for model, wrapper in zip((plain, fast), wrappers):
+            data = dict(
+                inputs=[
+                    torch.randint(
+                        0, 255, (3, 64, 64), dtype=torch.uint8,
+                        generator=torch.Generator().manual_seed(step * 2 + i))
+                    for i in range(2)
+                ],
+                data_samples=helpers.make_samples(seed=step))
+            torch.manual_seed(step)  # the same dropout and drop-path masks
+            losses.append(model.train_step(data, wrapper)['loss'])
+        torch.testing.assert_close(losses[1], losses[0], atol=1e-5, rtol=1e-5)
+        assert all(p.grad is None for p in fast.parameters())
+    moved = 0
+    for (n, a), b in zip(plain.state_dict().items(),
+                         fast.state_dict().values()):
+        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5, msg=n)
+        moved += int(not torch.equal(a, before[n]))
+    assert moved > 100
+    # the same optimizer state, under the same keys (checkpoints)
+    sa = wrappers[0].state_dict()['state']
+    sb = wrappers[1].state_dict()['state']
+    assert sa.keys() == sb.keys() and len(sa) > 100
+    for key in sa:
+        torch.testing.assert_close(
+            sb[key]['exp_avg_sq'], sa[key]['exp_avg_sq'], atol=1e-6,
+            rtol=1e-4)
+        assert float(sb[key]['step']) == 3

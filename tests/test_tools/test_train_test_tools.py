@@ -327,3 +327,47 @@ def test_train_amp_option():
     cfg.optim_wrapper.type = 'SomeOtherWrapper'
     with pytest.raises(ValueError, match='OptimWrapper'):
         train_tool.enable_amp(cfg)
+    # updates in backward: bf16 autocast in the same wrapper
+    cfg = Config.fromfile(LAVT_TINY)
+    cfg.optim_wrapper.type = 'StepInBackwardOptimWrapper'
+    train_tool.enable_amp(cfg)
+    assert cfg.optim_wrapper.type == 'StepInBackwardOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+
+
+def test_train_switches_same_weights(tmp_path, data):
+    """One epoch with the memory switches (updates inside the backward
+    pass, a fixed mmap threshold), or with the networks compiled, ends at
+    the weights of a plain run."""
+    final, logs = [], []
+    for name, extra in [('plain', []),
+                        ('lean', [
+                            'optim_wrapper.type=StepInBackwardOptimWrapper',
+                            'env_cfg.malloc_mmap_threshold=1048576'
+                        ]),
+                        ('compiled', ['compile.backend=eager'])]:
+        work_dir = str(tmp_path / name)
+        proc = check(
+            run([
+                sys.executable, 'tools/train.py', LAVT_TINY, '--work-dir',
+                work_dir, '--cfg-options', *data['options'],
+                'train_cfg.max_epochs=1', 'train_cfg.val_interval=2', *extra
+            ]))
+        logs.append(proc.stdout + proc.stderr)
+        ckpt = torch.load(
+            osp.join(work_dir, 'epoch_1.pth'), weights_only=False)
+        final.append(ckpt)
+    plain = final[0]
+    for ckpt in final[1:]:
+        assert ckpt['meta']['iter'] == plain['meta']['iter'] > 1
+        # same parameter names (compiled in place: no _orig_mod prefix)
+        assert ckpt['state_dict'].keys() == plain['state_dict'].keys()
+        for key, value in plain['state_dict'].items():
+            torch.testing.assert_close(
+                ckpt['state_dict'][key], value, atol=1e-5, rtol=1e-4,
+                msg=key)
+        # the optimizer state is saved as the plain wrapper saves it
+        assert ckpt['optimizer']['state'].keys() == \
+            plain['optimizer']['state'].keys()
+    assert 'Compiled backbone, decode_head' in logs[2]
+    assert 'Compiled' not in logs[0]

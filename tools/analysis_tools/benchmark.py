@@ -67,6 +67,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from mmrrsis.registry import MODELS
+from mmrrsis.utils import set_malloc_mmap_threshold
 
 DUMMY_TEXT = 'the white car parked next to the building on the left'
 
@@ -193,6 +194,12 @@ def optim_wrapper_cfg(cfg, device: str, amp: Optional[str]) -> dict:
         type='OptimWrapper', optimizer=dict(type='AdamW', lr=5e-5)))
     if amp is None:
         return wrapper
+    if wrapper.get('type') == 'StepInBackwardOptimWrapper':
+        if amp == 'fp16':
+            raise ValueError('StepInBackwardOptimWrapper takes bf16 only '
+                             '(fp16 needs loss scaling before the update)')
+        wrapper.update(dtype='bfloat16')
+        return wrapper
     if device.startswith('cuda'):
         wrapper.update(
             type='AmpOptimWrapper',
@@ -273,6 +280,11 @@ def _build_optim_wrapper(model, cfg, device: str, amp: Optional[str]):
         return build_optim_wrapper(model, optim_wrapper_cfg(cfg, device, amp))
     finally:
         logger.setLevel(level)
+
+
+def _updates_in_backward(cfg) -> bool:
+    wrapper = cfg.get('optim_wrapper') or {}
+    return wrapper.get('type') == 'StepInBackwardOptimWrapper'
 
 
 def _share_weights(model, owner) -> None:
@@ -362,7 +374,9 @@ def benchmark(cfg,
         train (bool): Time a training step. Defaults to True.
         inference (bool): Time inference. Defaults to True.
         variants (list[Variant], optional): Settings to compare, run in
-            turn on shared weights; ``cfg`` and ``amp`` are then unused.
+            turn on shared weights (copies of the first one's for a
+            ``StepInBackwardOptimWrapper``); ``cfg`` and ``amp`` are then
+            unused.
             Defaults to None (one setting: ``cfg`` with ``amp``).
 
     Returns:
@@ -387,7 +401,12 @@ def benchmark(cfg,
             model = revert_sync_batchnorm(model)
         model.to(device)
         if v is not first:
-            _share_weights(model, first.model)
+            if _updates_in_backward(v.cfg) or _updates_in_backward(
+                    first.cfg):
+                # its update hooks would fire in the others' backward
+                model.load_state_dict(first.model.state_dict())
+            else:
+                _share_weights(model, first.model)
         for attr in v.compile:
             getattr(model, attr).compile()
         v.model = model
@@ -511,6 +530,13 @@ def parse_args(argv=None):
         '--no-inference', action='store_true', help='skip inference')
     parser.add_argument(
         '--threads', type=int, help='torch CPU threads (default: torch)')
+    parser.add_argument(
+        '--malloc-mmap-threshold',
+        type=int,
+        metavar='BYTES',
+        help='fix glibc\'s mmap threshold first (e.g. 1048576): freed '
+        'activations leave the resident set (as env_cfg.'
+        'malloc_mmap_threshold in a config)')
     parser.add_argument('--out', help='write the results as JSON here')
     parser.add_argument(
         '--cfg-options',
@@ -541,6 +567,11 @@ def main(argv=None) -> dict:
         sys.exit(f'Config file not found: {args.config}')
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.malloc_mmap_threshold is not None:
+        try:
+            set_malloc_mmap_threshold(args.malloc_mmap_threshold)
+        except ValueError as e:
+            sys.exit(f'error: {e}')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
@@ -568,6 +599,7 @@ def main(argv=None) -> dict:
         train=not args.no_train,
         inference=not args.no_inference,
         variants=variants)
+    result['malloc_mmap_threshold'] = args.malloc_mmap_threshold
     print(f"{result['config']}: {result['params'] / 1e6:.2f}M parameters "
           f"({result['trainable_params'] / 1e6:.2f}M trainable), input "
           f"{args.batch_size}x3x{args.size}x{args.size}, {result['device']}"

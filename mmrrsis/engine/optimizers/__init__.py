@@ -1,4 +1,5 @@
 """Optimizer wrappers of mmrrsis."""
 from .autocast_optim_wrapper import AutocastOptimWrapper
+from .step_in_backward_optim_wrapper import StepInBackwardOptimWrapper
 
-__all__ = ['AutocastOptimWrapper']
+__all__ = ['AutocastOptimWrapper', 'StepInBackwardOptimWrapper']

@@ -7,7 +7,7 @@ it needs no loss scaling: entering :func:`torch.autocast` around the forward
 pass is all there is to it. ``tools/train.py --amp`` picks this wrapper on
 machines without a GPU.
 """
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Optional, Union
 
 import torch
@@ -23,10 +23,11 @@ class AutocastOptimWrapper(OptimWrapper):
     :func:`torch.autocast`, without a gradient scaler.
 
     Args:
-        dtype (str | torch.dtype): Autocast dtype. Defaults to
+        dtype (str | torch.dtype, optional): Autocast dtype. Defaults to
             ``'bfloat16'``; ``'float16'`` is accepted on CUDA only, where
             mmengine's ``AmpOptimWrapper`` (with loss scaling) is the better
-            choice.
+            choice. None turns autocast off (for subclasses that add
+            something else).
         device_type (str, optional): ``'cpu'`` or ``'cuda'``; None takes the
             device mmengine trains on. Defaults to None.
         **kwargs: Passed to :class:`~mmengine.optim.OptimWrapper`
@@ -34,7 +35,7 @@ class AutocastOptimWrapper(OptimWrapper):
     """
 
     def __init__(self,
-                 dtype: Union[str, torch.dtype] = 'bfloat16',
+                 dtype: Optional[Union[str, torch.dtype]] = 'bfloat16',
                  device_type: Optional[str] = None,
                  **kwargs):
         super().__init__(**kwargs)
@@ -52,6 +53,10 @@ class AutocastOptimWrapper(OptimWrapper):
     @contextmanager
     def optim_context(self, model: torch.nn.Module):
         """Gradient-accumulation context of mmengine plus autocast."""
-        with super().optim_context(model), torch.autocast(
-                device_type=self.device_type, dtype=self.cast_dtype):
+        if self.cast_dtype is None:
+            cast = nullcontext()
+        else:
+            cast = torch.autocast(
+                device_type=self.device_type, dtype=self.cast_dtype)
+        with super().optim_context(model), cast:
             yield
