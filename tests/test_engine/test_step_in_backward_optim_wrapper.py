@@ -121,6 +121,7 @@ def test_bfloat16_autocast_and_remove_hooks():
 @pytest.mark.parametrize('kwargs, match', [
     (dict(clip_grad=dict(max_norm=1.0)), 'clip'),
     (dict(accumulative_counts=2), 'accumulate'),
+    (dict(dtype='float16'), 'loss scaling'),
 ])
 def test_rejects_what_needs_all_gradients(kwargs, match):
     model = _model()

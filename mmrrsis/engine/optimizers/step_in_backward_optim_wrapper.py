@@ -76,6 +76,11 @@ class StepInBackwardOptimWrapper(AutocastOptimWrapper):
                 f'(accumulative_counts={kwargs["accumulative_counts"]}): '
                 'each update runs inside its backward pass. Use '
                 'OptimWrapper.')
+        if dtype in ('float16', torch.float16):
+            raise ValueError(
+                'StepInBackwardOptimWrapper takes dtype=\'bfloat16\' or '
+                'None: float16 needs loss scaling, whose overflow check '
+                'needs all gradients before the first update.')
         if get_world_size() > 1:
             raise RuntimeError(
                 'StepInBackwardOptimWrapper does not work in distributed '
