@@ -2,7 +2,8 @@
 # Training-step and inference benchmark of the headline LGCE model (Swin-B +
 # BERT-base) at 480x480, batch 8, on one CUDA GPU: float32, then mixed
 # precision (fp16 with dynamic loss scaling, and bf16), each with and
-# without gradient checkpointing, then interleaved A/B runs of the switches
+# without gradient checkpointing (and with checkpointing plus the update in
+# backward, fp32 and bf16), then interleaved A/B runs of the switches
 # that only pay on some hardware (channels-last decoder, torch.compile).
 # Random weights (--offline): nothing is downloaded. Results: one JSON and
 # one log per setting in OUT_DIR, and a summary table at the end.
@@ -33,6 +34,7 @@ AMP_DTYPES=${AMP_DTYPES:-fp16 bf16}
 AB=${AB:-1}
 COMPILE=${COMPILE:-1}
 CP="model.backbone.with_cp=True model.text_encoder.with_cp=True"
+SIB="optim_wrapper.type=StepInBackwardOptimWrapper"  # update in backward
 
 cd "$(dirname "$0")/../.."
 mkdir -p "$OUT_DIR"
@@ -59,9 +61,13 @@ bench() {
 # one setting per process: peak memory is each setting's own
 bench fp32
 bench fp32_cp --cfg-options $CP
+bench fp32_cp_sib --cfg-options $CP $SIB
 for dtype in $AMP_DTYPES; do
     bench "amp_${dtype}" --amp "$dtype"
     bench "amp_${dtype}_cp" --amp "$dtype" --cfg-options $CP
+    if [[ $dtype == bf16 ]]; then  # fp16's loss scaling needs all gradients
+        bench "amp_${dtype}_cp_sib" --amp "$dtype" --cfg-options $CP $SIB
+    fi
 done
 
 if [[ $AB == 1 ]]; then
