@@ -87,8 +87,7 @@ class StepInBackwardOptimWrapper(AutocastOptimWrapper):
                 'training: the update would run before DDP averages the '
                 'gradients. Use OptimWrapper (with gradient checkpointing '
                 'to save memory).')
-        if getattr(optimizer, '_step_supports_closure_only', False) or \
-                isinstance(optimizer, torch.optim.LBFGS):
+        if isinstance(optimizer, torch.optim.LBFGS):
             raise ValueError(f'{type(optimizer).__name__} couples the '
                              'parameters; it cannot update them one by one.')
         super().__init__(
