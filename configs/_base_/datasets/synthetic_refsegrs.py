@@ -39,14 +39,8 @@ val_dataloader = dict(
         data_root=data_root,
         pipeline=test_pipeline,
         **synthetic))
-test_dataloader = dict(
-    batch_size=8,
-    num_workers=1,
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        pipeline=test_pipeline,
-        **synthetic))
+# the same settings; the split (ann_file) comes from refsegrs.py
+test_dataloader = val_dataloader
 
 # also score the small targets (under 1% of the image) on their own
 val_evaluator = dict(type='RRSISMetric', small_area=0.01)
