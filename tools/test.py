@@ -159,7 +159,7 @@ def main(argv=None):
         raise SystemExit(f'error: {e}') from None
     runner.logger.info(f'Loaded checkpoint {args.checkpoint}')
     runner.test()
-    destroy_dist()
+    destroy_dist(runner)
 
 
 if __name__ == '__main__':

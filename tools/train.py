@@ -129,7 +129,7 @@ def main(argv=None):
     except ValueError as e:
         raise SystemExit(f'error: {e}') from None
     runner.train()
-    destroy_dist()
+    destroy_dist(runner)
 
 
 if __name__ == '__main__':

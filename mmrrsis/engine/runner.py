@@ -15,6 +15,7 @@ processes is then a config value::
         --cfg-options env_cfg.dist_cfg.backend=gloo
 """
 import datetime
+import gc
 import os
 from copy import deepcopy
 from typing import Dict, Optional
@@ -197,12 +198,33 @@ def build_runner(cfg) -> Runner:
     return Runner.from_cfg(cfg)
 
 
-def destroy_dist() -> None:
-    """Tear the default process group down at the end of a run.
+def destroy_dist(runner: Optional[Runner] = None) -> None:
+    """End a distributed run: sync the ranks, then free the process group.
 
-    Without it, a CPU (gloo) process may abort at interpreter exit
-    ("terminate called without an active exception") after a successful
-    run, so the launcher reports a failure. A no-op when not distributed.
+    A CPU (gloo) process could abort at interpreter exit ("terminate called
+    without an active exception") after a successful run, so the launcher
+    reported a failure. The cause: a gloo worker thread still finishing the
+    last backward's all-reduce needs the GIL to release the Python context
+    that torch's autograd attaches to work launched in backward, and during
+    interpreter shutdown that thread is killed mid-destructor. Freeing the
+    group here, with the interpreter alive, joins those threads first.
+
+    Every rank must call it. A no-op when not distributed.
+
+    Args:
+        runner (Runner, optional): The finished runner. Its DDP wrapper
+            holds the process group, so it is replaced by the wrapped model
+            (``runner.model`` becomes the bare model); without the runner
+            the group is only destroyed, and its threads live until exit.
     """
-    if torch_dist.is_available() and torch_dist.is_initialized():
-        torch_dist.destroy_process_group()
+    if not (torch_dist.is_available() and torch_dist.is_initialized()):
+        return
+    torch_dist.barrier()
+    # our own reference: dropping the last one from Python releases the GIL
+    # while the group's destructor joins its worker threads
+    group = torch_dist.distributed_c10d._get_default_group()
+    torch_dist.destroy_process_group()
+    if runner is not None and is_model_wrapper(runner.model):
+        runner.model = runner.model.module
+    gc.collect()  # DDP's reference cycles hold the group too
+    del group

@@ -47,6 +47,11 @@ def test_two_gloo_processes_stay_in_sync(tmp_path):
         assert res['wrapper'] == 'MMDistributedDataParallel'
         # 16 samples / (2 ranks x batch 2) = 4 iterations x 2 epochs
         assert res['iters'] == 8
+        # destroy_dist(runner) unwrapped DDP and freed the gloo group, which
+        # joined its two worker threads before interpreter exit (a worker
+        # killed at exit aborted the process: a flaky launcher failure)
+        assert res['wrapper_after'] == 'ToyModel'
+        assert res['threads_freed'] >= 2
     # ranks started from different weights; DDP broadcast and averaged
     for p0, p1 in zip(results[0]['params'], results[1]['params']):
         np.testing.assert_allclose(p0, p1, rtol=0, atol=1e-7)
@@ -59,5 +64,6 @@ def test_two_gloo_processes_stay_in_sync(tmp_path):
         [sys.executable, SCRIPT,
          str(single_dir), '--batch-size', '4'], single_dir)
     assert single[0]['world_size'] == 1 and single[0]['iters'] == 8
+    assert single[0]['threads_freed'] == 0  # a no-op without a group
     for p_dist, p_single in zip(results[0]['params'], single[0]['params']):
         np.testing.assert_allclose(p_dist, p_single, rtol=1e-5, atol=1e-6)

@@ -49,6 +49,11 @@ class ToyModel(BaseModel):
         return pred
 
 
+def num_threads() -> int:
+    """Native threads of this process (Linux)."""
+    return len(os.listdir('/proc/self/task'))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument('work_dir')
@@ -85,9 +90,13 @@ def main() -> None:
         wrapper=type(runner.model).__name__,
         iters=runner.iter,
         params=[p.detach().flatten().tolist() for p in net.parameters()])
+    threads_before = num_threads()
+    destroy_dist(runner)
+    # the gloo worker (and transport) threads were joined
+    result['threads_freed'] = threads_before - num_threads()
+    result['wrapper_after'] = type(runner.model).__name__
     with open(osp.join(args.work_dir, f'rank{rank}.json'), 'w') as f:
         json.dump(result, f)
-    destroy_dist()
 
 
 if __name__ == '__main__':
