@@ -210,6 +210,17 @@ def _twin_segmentors(helpers, plain_wrapper, fast_wrapper):
     return plain, fast, wrappers
 
 
+def _assert_same_trained_weights(plain, fast, before, tol):
+    """Both models hold the same weights, and over 100 tensors moved from
+    ``before`` (the state dict both started from)."""
+    moved = 0
+    for (n, a), b in zip(plain.state_dict().items(),
+                         fast.state_dict().values()):
+        torch.testing.assert_close(b, a, atol=tol, rtol=tol, msg=n)
+        moved += int(not torch.equal(a, before[n]))
+    assert moved > 100
+
+
 def test_fused_adamw_same_update_with_decay_mult(helpers):
     cfg = helpers.model_cfg('lavt_swin-tiny')
     plain, fast, wrappers = _twin_segmentors(
@@ -232,12 +243,7 @@ def test_fused_adamw_same_update_with_decay_mult(helpers):
             wrapper.step()
             wrapper.zero_grad()
     before = helpers.build_model(cfg).state_dict()
-    moved = 0
-    for (n, a), b in zip(plain.state_dict().items(),
-                         fast.state_dict().values()):
-        torch.testing.assert_close(a, b, atol=1e-6, rtol=1e-6, msg=n)
-        moved += int(not torch.equal(a, before[n]))
-    assert moved > 100
+    _assert_same_trained_weights(plain, fast, before, tol=1e-6)
 
 
 def _segmentor_step(model, helpers, amp=False):
@@ -334,12 +340,7 @@ def test_step_in_backward_same_training_as_optim_wrapper(helpers):
             losses.append(model.train_step(data, wrapper)['loss'])
         torch.testing.assert_close(losses[1], losses[0], atol=1e-5, rtol=1e-5)
         assert all(p.grad is None for p in fast.parameters())
-    moved = 0
-    for (n, a), b in zip(plain.state_dict().items(),
-                         fast.state_dict().values()):
-        torch.testing.assert_close(b, a, atol=1e-5, rtol=1e-5, msg=n)
-        moved += int(not torch.equal(a, before[n]))
-    assert moved > 100
+    _assert_same_trained_weights(plain, fast, before, tol=1e-5)
     # the same optimizer state, under the same keys (checkpoints)
     sa = wrappers[0].state_dict()['state']
     sb = wrappers[1].state_dict()['state']
