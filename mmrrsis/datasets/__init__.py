@@ -1,11 +1,13 @@
 """Referring segmentation datasets, their transforms and generated data."""
+from .base_referring_dataset import (
+    REFERRING_METAINFO,
+    TEXT_MODES,
+    BaseReferringDataset,
+)
 from .dataset_wrappers import ShuffledTextDataset
 from .refer import ReferDataset, RRSISDDataset
-from .refsegrs import (
-    REFERRING_METAINFO,
-    RefSegRSDataset,
-    SyntheticRefSegRSDataset,
-)
+from .refsegrs import RefSegRSDataset, SyntheticRefSegRSDataset
+from .safe_pickle import UnsafePickleError, loads_plain
 from .text_utils import REFSEGRS_CATEGORIES, find_category, normalize_text
 from .transforms import (
     CleanText,
@@ -16,9 +18,10 @@ from .transforms import (
 )
 
 __all__ = [
-    'ReferDataset', 'RRSISDDataset', 'RefSegRSDataset',
-    'SyntheticRefSegRSDataset', 'REFERRING_METAINFO',
-    'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text', 'CleanText',
-    'LoadReferringAnnotations', 'PackRRSISInputs', 'RandomSentence',
-    'ReferringRandomFlip', 'ShuffledTextDataset'
+    'BaseReferringDataset', 'ReferDataset', 'RRSISDDataset',
+    'RefSegRSDataset', 'SyntheticRefSegRSDataset', 'REFERRING_METAINFO',
+    'TEXT_MODES', 'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text',
+    'CleanText', 'LoadReferringAnnotations', 'PackRRSISInputs',
+    'RandomSentence', 'ReferringRandomFlip', 'ShuffledTextDataset',
+    'UnsafePickleError', 'loads_plain'
 ]

@@ -1,22 +1,39 @@
 """Refer-format datasets: RRSIS-D, RefCOCO and their kin."""
 import json
 import os.path as osp
-import pickle
 from typing import List, Optional, Sequence, Union
 
 from mmengine import fileio
-from mmseg.datasets import BaseSegDataset
 
 from mmrrsis.registry import DATASETS
 
-from .refsegrs import REFERRING_METAINFO, ReferringDatasetMixin
+from .base_referring_dataset import TEXT_MODES, BaseReferringDataset
+from .safe_pickle import loads_plain
 from .text_utils import find_category
+from .transforms.loading import check_choice
 
-TEXT_MODES = ('all', 'random')
+__all__ = ['ReferDataset', 'RRSISDDataset', 'category_id_of']
+
+#: Where a ref's category id is looked up, in this order: the COCO key of
+#: the annotation, the key public RRSIS-D scripts read, the ref's own.
+CATEGORY_KEYS = (('ann', 'category_id'), ('ann', 'categories_id'),
+                 ('ref', 'category_id'))
+
+
+def category_id_of(ann: dict, ref: dict):
+    """The category id of a ref: ``ann['category_id']``, else
+    ``ann['categories_id']`` (RRSIS-D), else ``ref['category_id']``; None
+    when none is there."""
+    sources = dict(ann=ann, ref=ref)
+    for owner, key in CATEGORY_KEYS:
+        value = sources[owner].get(key)
+        if value is not None:
+            return value
+    return None
 
 
 @DATASETS.register_module()
-class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
+class ReferDataset(BaseReferringDataset):
     """A dataset in the refer format (REFER toolkit; RefCOCO, RRSIS-D).
 
     .. code-block:: none
@@ -25,14 +42,29 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
           <dataset>/refs(<split_by>).p   pickled list of refs: ref_id,
                                          ann_id, image_id, split,
                                          sentences [{raw, sent, sent_id}],
-                                         sent_ids
+                                         sent_ids, category_id
           <dataset>/instances.json       COCO: images, annotations
                                          (polygons or RLE), categories
           <image folder>/<file_name>     the images named in instances.json
 
+    The refs pickle is read without running code: only plain data is
+    rebuilt (:mod:`~mmrrsis.datasets.safe_pickle`); a file that names a
+    callable is refused with an error naming it. Text of Python 2 pickles
+    is decoded as UTF-8, latin1 only as the fallback.
+
     The target of a ref is its annotation's segmentation, decoded at load
     time by :class:`~mmrrsis.datasets.transforms.LoadReferringAnnotations`
-    (the union of all its polygons, or its RLE).
+    on the grid of the image entry (``height`` x ``width``): RefCOCO's are
+    polygon lists, RRSIS-D's a list holding one compressed RLE with a str
+    ``counts``. Parts that overlap are united (``polygon_overlap='union'``)
+    or, as the refer API's ``getMask`` and so the published LAVT / RMSIN
+    numbers, dropped (``'refer'``: the part masks are summed and pixels
+    equal to 1 kept).
+
+    The category of a ref is the name, in instances.json ``categories``,
+    of ``ann['category_id']``, else ``ann['categories_id']`` (what public
+    RRSIS-D scripts read), else ``ref['category_id']``; or, with
+    ``category_names``, the class its expression names.
 
     ``text_mode`` decides what a sample is:
 
@@ -44,13 +76,16 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
       pipeline picks one each time the sample is loaded, so each epoch
       sees one random sentence per ref.
 
-    Each data info holds ``img_path``, ``seg_map_path=None``, ``text``,
-    ``texts`` (random mode), ``ref_id``, ``sent_id``, ``sent_ids``
-    (random mode), ``ann_id``, ``image_id``, ``category`` (str or None),
-    ``category_id``, the annotation's COCO ``segmentation`` (polygons list
-    or RLE dict) with the image's ``height`` and ``width``, ``source``
-    (``'<refs file> ref_id=<id>'``), ``seg_fields=[]``,
-    ``reduce_zero_label=False`` and ``label_map``.
+    Several splits can be read at once (``split=['val', 'testA',
+    'testB']``): each sample keeps its ``split``, and
+    :class:`~mmrrsis.evaluation.RRSISMetric` scores them apart, under
+    ``<split>/`` prefixes, in one test run.
+
+    Each sample holds, besides the keys of
+    :class:`~mmrrsis.datasets.BaseReferringDataset`: ``ann_id``,
+    ``image_id``, ``category_id``, the annotation's COCO ``segmentation``
+    with the image's ``height`` and ``width``, ``source`` (``'<refs file>
+    ref_id=<id>'``).
 
     Args:
         ann_file (str): The refs pickle, relative to ``data_root``.
@@ -69,19 +104,22 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
             'raw'.
         category_names (Sequence[str], optional): When given, a sample's
             category is the class its expression names (as for RefSegRS);
-            when None, the name of the annotation's category in
-            instances.json. Defaults to None.
-        check_files (bool): Check that every image exists when the dataset
-            is built. Defaults to True.
-        **kwargs: Other arguments of :class:`~mmseg.datasets.BaseSegDataset`
-            (``data_root``, ``pipeline``, ``test_mode``, ...).
+            when None, the name of the ref's category in instances.json.
+            Defaults to None.
+        **kwargs: Other arguments of
+            :class:`~mmrrsis.datasets.BaseReferringDataset`
+            (``polygon_overlap``, ``size_mismatch``, ``check_files``) and
+            of :class:`~mmseg.datasets.BaseSegDataset` (``data_root``,
+            ``pipeline``, ``test_mode``, ...).
     """
-    METAINFO = REFERRING_METAINFO
     DATA_HINT = (
         'A refer-format dataset (REFER toolkit layout): <data_root> must '
         'hold the refs pickle, instances.json and the image folder of the '
         'config. For a generated stand-in run: python '
         'tools/dataset_converters/make_synthetic_refer.py <data_root>.')
+    CATEGORY_HINT = ('no annotation has category_id or categories_id and '
+                     'no ref category_id, or instances.json has no '
+                     'categories naming them')
 
     def __init__(self,
                  ann_file: str = 'refs(unc).p',
@@ -91,20 +129,16 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
                  text_mode: str = 'all',
                  text_key: str = 'raw',
                  category_names: Optional[Sequence[str]] = None,
-                 check_files: bool = True,
                  **kwargs) -> None:
         if data_prefix is None:
             data_prefix = dict(img_path='')
-        if text_mode not in TEXT_MODES:
-            raise ValueError(f'text_mode must be one of {TEXT_MODES}, got '
-                             f'{text_mode!r}')
+        check_choice('text_mode', text_mode, TEXT_MODES)
         self.instances_file = instances_file
         self.splits = (split, ) if isinstance(split, str) else tuple(split)
         self.text_mode = text_mode
         self.text_key = text_key
         self.category_names = (None if category_names is None else
                                tuple(category_names))
-        self.check_files = check_files
         kwargs.setdefault('img_suffix', '')
         super().__init__(ann_file=ann_file, data_prefix=data_prefix, **kwargs)
 
@@ -119,16 +153,15 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
             raise FileNotFoundError(
                 f'Refs file not found: {self.ann_file!r}')
         data = fileio.get(self.ann_file, backend_args=self.backend_args)
-        try:
-            refs = pickle.loads(data)
-        except UnicodeDecodeError:  # pickled by Python 2
-            refs = pickle.loads(data, encoding='latin1')
-        except Exception as e:
-            raise ValueError(
-                f'Cannot unpickle the refs file {self.ann_file}: {e}') from e
+        refs = loads_plain(data, self.ann_file)
         if not isinstance(refs, list):
             raise ValueError(f'{self.ann_file} must hold a list of refs, got '
                              f'{type(refs).__name__}')
+        bad = next((i for i, r in enumerate(refs) if not isinstance(r, dict)),
+                   None)
+        if bad is not None:
+            raise ValueError(f'{self.ann_file}: ref {bad} is a '
+                             f'{type(refs[bad]).__name__}, not a dict')
         return refs
 
     def _load_instances(self) -> dict:
@@ -144,11 +177,11 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
             raise ValueError(f'Cannot parse {self.instances_file}: {e}') \
                 from e
 
-    def load_data_list(self) -> List[dict]:
-        """Join refs and instances into data infos of the chosen split(s).
+    def read_annotations(self) -> List[dict]:
+        """Join refs and instances into samples of the chosen split(s).
 
         Returns:
-            list[dict]: The data infos, in the order of the refs file.
+            list[dict]: The samples, in the order of the refs file.
         """
         refs = self._load_refs()
         instances = self._load_instances()
@@ -166,69 +199,59 @@ class ReferDataset(ReferringDatasetMixin, BaseSegDataset):
             found = sorted({str(ref.get('split')) for ref in refs})
             raise ValueError(f'No ref of split {list(self.splits)} in '
                              f'{self.ann_file}; its splits are {found}')
-        checked = set()
         data_list = []
         for ref in selected:
             source = f'{self.ann_file} ref_id={ref.get("ref_id")}'
-            ann = anns.get(ref['ann_id'])
+            ann = anns.get(ref.get('ann_id'))
             if ann is None:
-                raise ValueError(
-                    f'{refs_name}: ann_id {ref["ann_id"]} of ref_id '
+                self.report_problem(
+                    'missing_annotation',
+                    f'{refs_name}: ann_id {ref.get("ann_id")} of ref_id '
                     f'{ref.get("ref_id")} is not an annotation in '
-                    f'{self.instances_file}')
-            image = images.get(ref['image_id'])
+                    f'{self.instances_file}', source)
+                continue
+            image = images.get(ref.get('image_id'))
             if image is None:
-                raise ValueError(
-                    f'{refs_name}: image_id {ref["image_id"]} of ref_id '
+                self.report_problem(
+                    'missing_image_entry',
+                    f'{refs_name}: image_id {ref.get("image_id")} of ref_id '
                     f'{ref.get("ref_id")} is not an image in '
-                    f'{self.instances_file}')
-            img_path = osp.join(img_dir, image['file_name'])
-            if self.check_files and img_path not in checked:
-                if not fileio.exists(img_path,
-                                     backend_args=self.backend_args):
-                    raise FileNotFoundError(
-                        f'Image not found: {img_path} (image_id '
-                        f'{image["id"]}, {source})')
-                checked.add(img_path)
+                    f'{self.instances_file}', source)
+                continue
             sentences = ref.get('sentences') or []
             if not sentences:
-                raise ValueError(f'{source} has no sentences')
+                self.report_problem('no_sentences',
+                                    f'{source} has no sentences', source)
+                continue
             texts = [self._sentence_text(s, source) for s in sentences]
             sent_ids = list(ref.get('sent_ids') or [])
             if len(sent_ids) != len(sentences):
                 sent_ids = [
-                    s.get('sent_id', i) for i, s in enumerate(sentences)
+                    s.get('sent_id', i) if isinstance(s, dict) else i
+                    for i, s in enumerate(sentences)
                 ]
-            if self.category_names is None:
-                category = categories.get(ann.get('category_id'))
-            else:
-                category = find_category(texts[0], self.category_names)
+            category_id = category_id_of(ann, ref)
             base = dict(
-                img_path=img_path,
+                img_path=osp.join(img_dir, image['file_name']),
                 seg_map_path=None,
                 ref_id=ref.get('ref_id'),
                 ann_id=ann['id'],
                 image_id=image['id'],
-                category=category,
-                category_id=ann.get('category_id'),
+                category=(categories.get(category_id)
+                          if self.category_names is None else None),
+                category_id=category_id,
                 segmentation=ann['segmentation'],
                 height=int(image['height']),
                 width=int(image['width']),
-                source=source,
-                label_map=self.label_map,
-                reduce_zero_label=self.reduce_zero_label,
-                seg_fields=[])
-            if self.text_mode == 'random':
-                data_list.append(
-                    dict(base, text=None, sent_id=None, texts=texts,
-                         sent_ids=sent_ids))
-                continue
-            for text, sent_id in zip(texts, sent_ids):
-                info = dict(base, text=text, sent_id=sent_id)
-                if self.category_names is not None:
+                split=ref.get('split'),
+                source=source)
+            samples = self.expand_sentences(base, texts, sent_ids,
+                                            self.text_mode)
+            if self.category_names is not None:
+                for info in samples:
                     info['category'] = find_category(
-                        text, self.category_names)
-                data_list.append(info)
+                        info['text'] or texts[0], self.category_names)
+            data_list.extend(samples)
         return data_list
 
     def _sentence_text(self, sentence: Union[dict, str], source: str) -> str:
@@ -254,7 +277,18 @@ class RRSISDDataset(ReferDataset):
         <data_root>/rrsisd/instances.json
         <data_root>/images/rrsisd/JPEGImages/*.jpg
 
-    Categories are the 20 names of instances.json.
+    Categories are the 20 names of instances.json. The quirks of the
+    published files, and what is done with them:
+
+    - ``segmentation`` is a list holding one compressed RLE dict whose
+      ``counts`` is a str, decoded as is;
+    - annotations may carry the category as ``categories_id``, which is
+      read when ``category_id`` is absent;
+    - some JPEGs are 800x801, 801x800 or 800x787 while their masks (and
+      the image entries of instances.json) are 800x800: with the default
+      ``size_mismatch='resample'`` such images are put on the mask's grid
+      (counted in one warning when the dataset is built), with
+      ``'error'`` the build fails listing them.
 
     Args:
         ann_file (str): Defaults to 'rrsisd/refs(unc).p'.

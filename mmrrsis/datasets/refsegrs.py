@@ -1,53 +1,44 @@
 """RefSegRS: referring segmentation on SkyScapes aerial tiles."""
 import os
 import os.path as osp
+import re
+from collections import defaultdict
 from typing import List, Optional, Sequence
 
 from mmengine import fileio
-from mmseg.datasets import BaseSegDataset
+from mmengine.dist import barrier, get_dist_info
 
 from mmrrsis.registry import DATASETS
 
+from .base_referring_dataset import (
+    REFERRING_METAINFO,
+    BaseReferringDataset,
+    ReferringDatasetMixin,
+)
+from .file_checks import read_split_text
 from .text_utils import REFSEGRS_CATEGORIES, find_category
+from .transforms.loading import check_choice
 
-#: Metainfo shared by every referring dataset: a binary segmentation task.
-REFERRING_METAINFO = dict(
-    classes=('background', 'target'), palette=[[0, 0, 0], [255, 0, 0]])
+__all__ = [
+    'REFERRING_METAINFO', 'ReferringDatasetMixin', 'RefSegRSDataset',
+    'SyntheticRefSegRSDataset'
+]
 
-
-class ReferringDatasetMixin:
-    """What every referring dataset does the same way.
-
-    Errors raised while a sample goes through the pipeline get a note
-    naming the sample (its id and the annotation line it comes from), so a
-    bad file is easy to find in a dataset of thousands.
-    """
-
-    def prepare_data(self, idx: int):
-        """Run the pipeline on sample ``idx``; errors name the sample."""
-        try:
-            return super().prepare_data(idx)
-        except Exception as e:
-            if hasattr(e, 'add_note'):  # Python >= 3.11
-                info = self.get_data_info(idx)
-                where = ', '.join(
-                    f'{k}={info[k]!r}'
-                    for k in ('ref_id', 'sent_id', 'img_path', 'source')
-                    if info.get(k) is not None)
-                e.add_note(f'while loading sample {idx} of '
-                           f'{type(self).__name__} ({where})')
-            raise
+#: What :class:`RefSegRSDataset` does with repeated lines of a split file.
+DUPLICATE_LINE_POLICIES = ('keep', 'drop')
+#: The threshold of RefSegRS' authors: their loader keeps mask values > 50.
+REFSEGRS_MASK_THRESHOLD = 50
 
 
 @DATASETS.register_module()
-class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
+class RefSegRSDataset(BaseReferringDataset):
     """RefSegRS, in its official layout.
 
     .. code-block:: none
 
         RefSegRS/
-          images/<id>.tif           RGB image
-          masks/<id>.tif            target mask (0/1 or 0/255)
+          images/<id>.tif           RGB image, 512x512
+          masks/<id>.tif            target mask, one channel, 0/255
           output_phrase_train.txt   "<id> <expression words>" a line
           output_phrase_val.txt
           output_phrase_test.txt
@@ -55,16 +46,31 @@ class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
     Every non-blank line of the split file is one sample (the same image
     can appear under several ids, with different expressions and masks).
     The expression is the rest of the line after the id, whitespace
-    normalised. Files are checked when the dataset is built: a missing
-    image or mask, or a line without an expression, raises an error naming
-    the file and the line.
+    normalised. Split files are read as UTF-8 (a byte order mark is
+    dropped; another encoding fails naming the file and line); CRLF and LF
+    line ends alike. A line repeated verbatim (same id and expression) is
+    reported in one warning and kept (``duplicate_lines='keep'``, so the
+    split has its published size) or dropped (``'drop'``). A line without
+    an expression raises an error naming the file and the line.
 
-    Each data info holds ``img_path``, ``seg_map_path``, ``text``,
-    ``ref_id`` (the id as written, a str), ``sent_id`` (the 0-based index
-    of the sample in the split file), ``category`` (the class the
-    expression names, see :func:`~mmrrsis.datasets.text_utils.find_category`,
-    or None), ``source`` (``'<split file>:<line number>'``),
-    ``seg_fields=[]``, ``reduce_zero_label=False`` and ``label_map``.
+    Masks: the binarisation rule is the authors' (their dataset class
+    keeps ``cv2.imread(mask, 2) > 50``): values above ``mask_threshold=50``
+    are target. The masks are stored 0/255, some with a thin anti-aliased
+    edge, which the rule reads as the authors do. A mask the rule would
+    read wrongly (a 0/1 mask, which ``> 50`` would make empty; several
+    channels with different content; values spread over many levels)
+    raises naming the file and the values (``mask_check='strict'``), or is
+    read anyway and counted in a warning (``'lenient'``; a 0/1 mask is then
+    read as 1 = target). See
+    :class:`~mmrrsis.datasets.BaseReferringDataset` for the sample keys
+    and the checks made when the dataset is built.
+
+    Each sample holds ``img_path``, ``seg_map_path``, ``text``, ``ref_id``
+    (the id as written, a str), ``sent_id`` (the 0-based index of the
+    sample in the split file), ``category`` (the class the expression
+    names, see :func:`~mmrrsis.datasets.text_utils.find_category`, or
+    None), ``split`` (``'train'`` for ``output_phrase_train.txt``),
+    ``source`` (``'<split file>:<line number>'``) and the loading rules.
 
     Args:
         ann_file (str): The split file, relative to ``data_root``. Defaults
@@ -76,12 +82,16 @@ class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
         seg_map_suffix (str): Defaults to '.tif'.
         category_names (Sequence[str]): Class names searched in the
             expression. Defaults to RefSegRS' 14 classes.
-        check_files (bool): Check that every image and mask exists when
-            the dataset is built. Defaults to True.
-        **kwargs: Other arguments of :class:`~mmseg.datasets.BaseSegDataset`
-            (``data_root``, ``pipeline``, ``test_mode``, ...).
+        mask_threshold (float): Mask values strictly above it are target.
+            Defaults to 50 (the authors' rule).
+        duplicate_lines (str): ``'keep'`` or ``'drop'`` lines repeated
+            verbatim. Defaults to 'keep'.
+        **kwargs: Other arguments of
+            :class:`~mmrrsis.datasets.BaseReferringDataset` (``mask_check``,
+            ``size_mismatch``, ``check_files``) and of
+            :class:`~mmseg.datasets.BaseSegDataset` (``data_root``,
+            ``pipeline``, ``test_mode``, ...).
     """
-    METAINFO = REFERRING_METAINFO
     DATA_HINT = (
         'RefSegRS comes from the RRSIS authors (zhu-xlab/rrsis on GitHub); '
         'unpack it so that <data_root>/images, <data_root>/masks and '
@@ -91,6 +101,8 @@ class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
         '(or use the dataset type SyntheticRefSegRSDataset). To train on '
         'generated data right away, with no download: python '
         'tools/train.py configs/lgce_synthetic.py')
+    CATEGORY_HINT = ('categories are the class names found in the '
+                     'expressions, see category_names')
 
     def __init__(self,
                  ann_file: str = 'output_phrase_train.txt',
@@ -98,35 +110,48 @@ class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
                  img_suffix: str = '.tif',
                  seg_map_suffix: str = '.tif',
                  category_names: Sequence[str] = REFSEGRS_CATEGORIES,
-                 check_files: bool = True,
+                 mask_threshold: float = REFSEGRS_MASK_THRESHOLD,
+                 duplicate_lines: str = 'keep',
                  **kwargs) -> None:
         if data_prefix is None:
             data_prefix = dict(img_path='images', seg_map_path='masks')
+        check_choice('duplicate_lines', duplicate_lines,
+                     DUPLICATE_LINE_POLICIES)
         self.category_names = tuple(category_names)
-        self.check_files = check_files
+        self.duplicate_lines = duplicate_lines
         super().__init__(
             ann_file=ann_file,
             data_prefix=data_prefix,
             img_suffix=img_suffix,
             seg_map_suffix=seg_map_suffix,
+            mask_threshold=mask_threshold,
             **kwargs)
 
     def _exists(self, path: str) -> bool:
         return fileio.exists(path, backend_args=self.backend_args)
 
-    def load_data_list(self) -> List[dict]:
-        """Read the split file into one data info per line.
+    @property
+    def split_name(self) -> str:
+        """The split of the split file: ``'val'`` for
+        ``output_phrase_val.txt``, else the file's stem."""
+        name = osp.basename(str(self.ann_file))
+        match = re.fullmatch(r'output_phrase_(.+)\.txt', name)
+        return match.group(1) if match else osp.splitext(name)[0]
+
+    def read_annotations(self) -> List[dict]:
+        """Read the split file into one sample per line.
 
         Returns:
-            list[dict]: The data infos, in file order.
+            list[dict]: The samples, in file order.
         """
         if not self.ann_file or not self._exists(self.ann_file):
             raise FileNotFoundError(
                 f'RefSegRS split file not found: {self.ann_file!r}')
         img_dir = self.data_prefix.get('img_path') or ''
         mask_dir = self.data_prefix.get('seg_map_path') or ''
-        text = fileio.get_text(self.ann_file, backend_args=self.backend_args)
+        text = read_split_text(self.ann_file, self.backend_args)
         name = osp.basename(self.ann_file)
+        seen = defaultdict(list)  # line -> line numbers
         data_list = []
         for lineno, line in enumerate(text.splitlines(), start=1):
             fields = line.split(maxsplit=1)
@@ -134,45 +159,59 @@ class RefSegRSDataset(ReferringDatasetMixin, BaseSegDataset):
                 continue  # blank line
             source = f'{self.ann_file}:{lineno}'
             if len(fields) == 1:
-                raise ValueError(
-                    f'{name} line {lineno} has the id {fields[0]!r} but no '
-                    f'expression ({source}: {line.strip()!r}); expected '
-                    '"<id> <expression>"')
+                self.report_problem(
+                    'bad_line', f'{name} line {lineno} has the id '
+                    f'{fields[0]!r} but no expression ({source}: '
+                    f'{line.strip()!r}); expected "<id> <expression>"',
+                    source)
+                continue
             sample_id, expression = fields[0], ' '.join(fields[1].split())
-            img_path = osp.join(img_dir, sample_id + self.img_suffix)
-            seg_map_path = osp.join(mask_dir,
-                                    sample_id + self.seg_map_suffix)
-            if self.check_files:
-                self._check_pair(sample_id, img_path, seg_map_path, source)
+            seen[(sample_id, expression)].append(lineno)
+            if (self.duplicate_lines == 'drop'
+                    and len(seen[(sample_id, expression)]) > 1):
+                continue
             data_list.append(
                 dict(
-                    img_path=img_path,
-                    seg_map_path=seg_map_path,
+                    img_path=osp.join(img_dir, sample_id + self.img_suffix),
+                    seg_map_path=osp.join(mask_dir,
+                                          sample_id + self.seg_map_suffix),
                     text=expression,
                     ref_id=sample_id,
                     sent_id=len(data_list),
                     category=find_category(expression,
                                            self.category_names),
-                    source=source,
-                    label_map=self.label_map,
-                    reduce_zero_label=self.reduce_zero_label,
-                    seg_fields=[]))
+                    split=self.split_name,
+                    source=source))
+        self._report_duplicates(name, seen)
         return data_list
 
-    def _check_pair(self, sample_id: str, img_path: str, seg_map_path: str,
-                    source: str) -> None:
-        has_img = self._exists(img_path)
-        has_mask = self._exists(seg_map_path)
-        if not has_img and not has_mask:
-            raise FileNotFoundError(
-                f'The id {sample_id!r} of {source} has no files: neither '
-                f'the image {img_path} nor the mask {seg_map_path} exists')
-        if not has_img:
-            raise FileNotFoundError(
-                f'Image not found: {img_path} (id {sample_id!r}, {source})')
-        if not has_mask:
-            raise FileNotFoundError(f'Mask not found: {seg_map_path} (id '
-                                    f'{sample_id!r}, {source})')
+    def _report_duplicates(self, name: str, seen: dict) -> None:
+        repeated = [lines for lines in seen.values() if len(lines) > 1]
+        if not repeated:
+            return
+        extra = sum(len(lines) - 1 for lines in repeated)
+        examples = ', '.join(
+            'lines ' + '/'.join(map(str, lines)) for lines in repeated[:3])
+        done = ('kept, as the published split counts them'
+                if self.duplicate_lines == 'keep' else 'dropped')
+        self.warn(f'{name}: {extra} line(s) repeat an earlier line verbatim '
+                  f'(same id and expression; {examples}): {done} '
+                  f"(duplicate_lines='{self.duplicate_lines}').")
+
+    def _check_files(self, data_list: List[dict]) -> List[dict]:
+        """Name both files when a RefSegRS id has neither."""
+        with_files = []
+        for info in data_list:
+            if (self._exists(info['img_path'])
+                    or self._exists(info['seg_map_path'])):
+                with_files.append(info)
+                continue
+            self.report_problem(
+                'missing_file', f'The id {info["ref_id"]!r} of '
+                f'{info["source"]} has no files: neither the image '
+                f'{info["img_path"]} nor the mask {info["seg_map_path"]} '
+                'exists', info['source'], FileNotFoundError)
+        return super()._check_files(with_files)
 
 
 @DATASETS.register_module()
@@ -182,10 +221,16 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
     When the split file is not under ``data_root`` yet, the whole set
     (all three splits) is generated there first with
     :func:`~mmrrsis.datasets.synthetic.make_synthetic_refsegrs`, so a
-    config runs out of the box. The set is written to a temporary sibling
-    folder and renamed into place, so processes that build the dataset at
-    the same time (distributed training) do not read half-written files.
-    An existing set is used as it is, whatever arguments made it.
+    config runs out of the box. In a distributed run only rank 0 generates
+    while the other ranks wait at a barrier, then all read the same files;
+    every rank therefore builds the dataset (as mmengine's runner does).
+    A rank that still finds no data after the barrier (a node without a
+    shared file system) generates its own copy. The set is written to a
+    temporary sibling folder and renamed into place, so processes that
+    generate at the same time never read half-written files. An existing
+    set is used as it is, whatever arguments made it. To generate as an
+    explicit step instead, run
+    ``tools/dataset_converters/make_synthetic_refsegrs.py``.
 
     Args:
         num_images (int): Distinct images to generate. Defaults to 200.
@@ -210,11 +255,26 @@ class SyntheticRefSegRSDataset(RefSegRSDataset):
         self.split_ratios = tuple(split_ratios)
         super().__init__(**kwargs)
 
-    def load_data_list(self) -> List[dict]:
-        """Generate the data if needed, then read the split file."""
-        if not osp.isfile(self.ann_file):
+    def read_annotations(self) -> List[dict]:
+        """Generate the data once if needed, then read the split file."""
+        self.generate_once()
+        return super().read_annotations()
+
+    def generate_once(self) -> None:
+        """Make sure the data exists: rank 0 generates, the others wait."""
+        rank, world_size = get_dist_info()
+        error = None
+        if rank == 0 and not osp.isfile(self.ann_file):
+            try:
+                self._generate()
+            except Exception as e:  # the others must not wait forever
+                error = e
+        if world_size > 1:
+            barrier()
+        if error is not None:
+            raise error
+        if not osp.isfile(self.ann_file):  # not rank 0, or no shared disk
             self._generate()
-        return super().load_data_list()
 
     def _generate(self) -> None:
         import shutil

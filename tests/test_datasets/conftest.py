@@ -39,6 +39,6 @@ def refer_root(tmp_path_factory):
     """A 64x64 refer-layout set (RRSIS-D names), every encoding present."""
     root = str(tmp_path_factory.mktemp('refer'))
     summary = make_synthetic_refer(
-        root, num_images=8, size=64, seed=1, overlap_ratio=.6,
-        show_progress=False)
+        root, num_images=8, size=64, seed=1, encoding='mixed',
+        overlap_ratio=.6, show_progress=False)
     return root, summary

@@ -151,22 +151,40 @@ def test_expression_whitespace_and_blank_lines(refsegrs_root, tmp_path):
     assert ds[1]['data_samples'].text == 'car on the road'
 
 
-def test_mask_threshold_reads_01_and_0255(refsegrs_root, tmp_path):
+def test_mask_rule_is_the_authors_gt_50(refsegrs_root, tmp_path):
+    """RefSegRS masks are read with the authors' ``> 50``; a mask that rule
+    would read wrongly raises naming the file, or is read leniently."""
     src, _ = refsegrs_root
     root = _copy_layout(src, str(tmp_path), '0 car\n')
-    mask255 = cv2.imread(osp.join(root, 'masks', '0.tif'), 0)
-    gt255 = _dataset(root)[0]['data_samples'].gt_sem_seg.data
-    cv2.imwrite(osp.join(root, 'masks', '0.tif'), (mask255 > 0).astype(
-        np.uint8))
-    gt01 = _dataset(root)[0]['data_samples'].gt_sem_seg.data
-    assert torch.equal(gt255, gt01) and gt01.sum() == (mask255 > 0).sum()
-    # JPEG-like noise (values 1..40) is dropped by a threshold of 50
-    noisy = np.where(mask255 > 0, 255, 30).astype(np.uint8)
-    cv2.imwrite(osp.join(root, 'masks', '0.tif'), noisy)
+    path = osp.join(root, 'masks', '0.tif')
+    mask255 = cv2.imread(path, 0)
     ds = _dataset(root)
-    ds.pipeline.transforms[1].mask_threshold = 50
-    assert torch.equal(ds[0]['data_samples'].gt_sem_seg.data, gt255)
-    assert _dataset(root)[0]['data_samples'].gt_sem_seg.data.min() == 1
+    assert ds.get_data_info(0)['mask_threshold'] == 50
+    gt255 = ds[0]['data_samples'].gt_sem_seg.data
+    assert gt255.sum() == (mask255 > 0).sum() > 0
+    # a 0/1 mask: "> 50" would make it empty, so it is refused ...
+    cv2.imwrite(path, (mask255 > 0).astype(np.uint8))
+    with pytest.raises(ValueError, match='0/1 mask') as e:
+        _dataset(root)[0]
+    assert path in str(e.value) and '1 (' in str(e.value)
+    # ... or read as 0/1 with a warning under the lenient option
+    lenient = _dataset(root, mask_check='lenient')
+    with pytest.warns(UserWarning, match='1 mask.*read leniently'):
+        gt01 = lenient[0]['data_samples'].gt_sem_seg.data
+    assert torch.equal(gt01, gt255)
+    # a background of 30 is no 0/255 mask: strict refuses, lenient reads it
+    # with the rule (30 is not above 50)
+    cv2.imwrite(path, np.where(mask255 > 0, 255, 30).astype(np.uint8))
+    with pytest.raises(ValueError, match='no background value 0'):
+        _dataset(root)[0]
+    with pytest.warns(UserWarning, match='read leniently'):
+        noisy = _dataset(root, mask_check='lenient')[0]
+    assert torch.equal(noisy['data_samples'].gt_sem_seg.data, gt255)
+    # another threshold for another copy of the data
+    cv2.imwrite(path, (mask255 > 0).astype(np.uint8))
+    assert torch.equal(
+        _dataset(root, mask_threshold=0)[0]['data_samples'].gt_sem_seg.data,
+        gt255)
 
 
 # ------------------------------------------------------------ bad input --
@@ -223,12 +241,25 @@ def test_empty_expression_names_sample(refsegrs_root, tmp_path):
 
 def test_image_and_mask_of_different_sizes(refsegrs_root, tmp_path):
     src, _ = refsegrs_root
-    root = _copy_layout(src, str(tmp_path), '0 car\n')
+    root = _copy_layout(src, str(tmp_path), '0 car\n1 tree\n')
     mask = cv2.imread(osp.join(root, 'masks', '0.tif'), 0)
-    cv2.imwrite(osp.join(root, 'masks', '0.tif'), cv2.resize(mask, (32, 48)))
-    with pytest.raises(ValueError, match='not aligned') as e:
-        _dataset(root)[0]
-    assert '(48, 32)' in str(e.value) and '(64, 64)' in str(e.value)
+    small = cv2.resize(mask, (32, 48), interpolation=cv2.INTER_NEAREST)
+    cv2.imwrite(osp.join(root, 'masks', '0.tif'), small)
+    # strict: the build fails, naming the sample and both sizes
+    with pytest.raises(ValueError, match='1 sample') as e:
+        _dataset(root, size_mismatch='error')
+    assert '64x64' in str(e.value) and '48x32' in str(e.value)
+    assert 'output_phrase_train.txt:1' in str(e.value)
+    # default: one warning at build, the image is put on the mask's grid
+    with pytest.warns(UserWarning, match='1 sample.*resampled') as record:
+        ds = _dataset(root)
+    assert len(record) == 1
+    out = ds[0]
+    assert out['inputs'].shape == (3, 48, 32)
+    assert out['data_samples'].ori_shape == (48, 32)
+    np.testing.assert_array_equal(out['data_samples'].gt_sem_seg.data[0],
+                                  small > 50)
+    assert ds[1]['inputs'].shape == (3, 64, 64)
 
 
 def test_corrupt_mask_tiff(refsegrs_root, tmp_path):
@@ -238,19 +269,45 @@ def test_corrupt_mask_tiff(refsegrs_root, tmp_path):
     data = open(path, 'rb').read()
     with open(path, 'wb') as f:  # truncated: header kept, directory lost
         f.write(data[:len(data) // 3])
+    with pytest.raises(ValueError, match='Mask file cannot be read') as e:
+        _dataset(root)  # found when the dataset is built
+    assert path in str(e.value)
+    assert 'output_phrase_train.txt:1' in str(e.value)
+    ds = _dataset(root, check_files=False)
     with pytest.raises(ValueError, match='Cannot decode mask file') as e:
-        _dataset(root)[0]
+        ds[0]
     assert path in str(e.value)
 
 
-def test_corrupt_image_tiff(refsegrs_root, tmp_path):
+@pytest.mark.parametrize('damage', ['header_only', 'empty', 'directory'])
+def test_bad_image_found_when_built(refsegrs_root, tmp_path, damage):
+    src, _ = refsegrs_root
+    root = _copy_layout(src, str(tmp_path), '0 car\n')
+    path = osp.join(root, 'images', '0.tif')
+    os.remove(path)
+    if damage == 'directory':
+        os.makedirs(path)
+        error, words = IsADirectoryError, 'is a directory'
+    else:
+        with open(path, 'wb') as f:  # a TIFF header and nothing else
+            f.write(b'II*\x00' + b'\x00' * 64 if damage == 'header_only'
+                    else b'')
+        error = ValueError
+        words = 'cannot be read' if damage == 'header_only' else '0 bytes'
+    with pytest.raises(error, match=words) as e:
+        _dataset(root)
+    assert path in str(e.value)
+    assert 'output_phrase_train.txt:1' in str(e.value)
+
+
+def test_corrupt_image_at_load_names_the_line(refsegrs_root, tmp_path):
     src, _ = refsegrs_root
     root = _copy_layout(src, str(tmp_path), '0 car\n')
     path = osp.join(root, 'images', '0.tif')
     with open(path, 'wb') as f:
-        f.write(b'II*\x00' + b'\x00' * 64)  # a TIFF header and nothing else
+        f.write(b'II*\x00' + b'\x00' * 64)
     with pytest.raises(Exception) as e:
-        _dataset(root)[0]
+        _dataset(root, check_files=False)[0]
     assert path in str(e.value)
     notes = ' '.join(getattr(e.value, '__notes__', []))
     assert 'output_phrase_train.txt:1' in notes

@@ -35,8 +35,15 @@ def parse_args(argv=None):
         metavar=('MIN', 'MAX'), help='refs per image')
     parser.add_argument('--max-sentences', type=int, default=3,
                         help='most sentences per ref')
+    parser.add_argument(
+        '--encoding', default='auto',
+        choices=['auto', 'rle', 'polygons', 'mixed'],
+        help='segmentation encoding: auto = as the published files '
+        '(rrsisd: a list of one compressed RLE; others: polygons); mixed = '
+        'every form the loader reads (for tests)')
     parser.add_argument('--rle-ratio', type=float, default=.4,
-                        help='share of RLE annotations')
+                        help='share of RLE annotations with --encoding '
+                        'mixed')
     parser.add_argument('--quiet', action='store_true',
                         help='no progress bar')
     return parser.parse_args(argv)
@@ -55,6 +62,7 @@ def main(argv=None):
         min_expressions=args.expressions[0],
         max_expressions=args.expressions[1],
         max_sentences=args.max_sentences,
+        encoding=args.encoding,
         rle_ratio=args.rle_ratio,
         show_progress=not args.quiet)
     print(json.dumps(summary, indent=2))

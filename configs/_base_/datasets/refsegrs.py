@@ -3,6 +3,10 @@
 #   images/<id>.tif, masks/<id>.tif, output_phrase_{train,val,test}.txt
 # Generate a stand-in with the same layout:
 #   python tools/dataset_converters/make_synthetic_refsegrs.py data/RefSegRS
+# Masks are 0/255 TIFFs; a pixel is target when its value is > 50 (the
+# authors' rule; RefSegRSDataset(mask_threshold=50)). A mask that rule would
+# read wrongly (0/1, several channels, many levels) raises; the dataset's
+# mask_check='lenient' reads it anyway with a warning.
 dataset_type = 'RefSegRSDataset'
 data_root = 'data/RefSegRS'
 img_scale = (480, 480)

@@ -4,6 +4,11 @@
 #   images/rrsisd/JPEGImages/*.jpg
 # Generate a stand-in with the same layout:
 #   python tools/dataset_converters/make_synthetic_refer.py data/rrsisd
+# Quirks of the published files: segmentation is a list of one compressed
+# RLE (str counts); some JPEGs are 800x801 / 801x800 / 800x787 with an
+# 800x800 mask: size_mismatch='resample' (default) puts such an image on its
+# mask's grid, with one warning counting them; 'error' refuses them.
+# Check a copy first: python tools/dataset_converters/check_dataset.py CONFIG
 dataset_type = 'RRSISDDataset'
 data_root = 'data/rrsisd'
 img_scale = (480, 480)

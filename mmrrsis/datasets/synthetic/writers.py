@@ -13,8 +13,8 @@ import numpy as np
 import pycocotools.mask as mask_utils
 from mmengine.utils import ProgressBar
 
+from ..masks import decode_rle
 from ..text_utils import REFSEGRS_CATEGORIES
-from ..transforms.loading import decode_rle
 from .expressions import Expression, choose_expressions
 from .scene import Scene, generate_scene
 
@@ -316,6 +316,8 @@ def _overlapping_polygons(mask: np.ndarray, rng: np.random.Generator
 
 
 _PARAPHRASES = ('{}', 'the {}', '{} in the image', 'all the {}')
+#: Segmentation encodings of :func:`make_synthetic_refer`.
+REFER_ENCODINGS = ('rle', 'polygons', 'mixed')
 
 
 def make_synthetic_refer(root: str,
@@ -329,6 +331,7 @@ def make_synthetic_refer(root: str,
                          min_expressions: int = 2,
                          max_expressions: int = 4,
                          max_sentences: int = 3,
+                         encoding: str = 'auto',
                          rle_ratio: float = .4,
                          overlap_ratio: float = .3,
                          show_progress: bool = True) -> dict:
@@ -348,12 +351,25 @@ def make_synthetic_refer(root: str,
           <dataset>/synthetic_masks/<ref_id>.png   exact target (0/1)
 
     Each expression of an image is one ref with one annotation whose
-    segmentation is the target: compressed or uncompressed RLE (share
-    ``rle_ratio``, and always for masks with holes), otherwise polygons
-    that decode exactly to the target; a share ``overlap_ratio`` of the
-    polygon annotations is written as two overlapping parts, so only their
-    union is the target. A ref has 1 to ``max_sentences`` sentences
-    (paraphrases of the expression).
+    segmentation is the target, in the encoding of the published files
+    (``encoding='auto'``):
+
+    - ``'rle'`` (RRSIS-D's, the default for ``dataset='rrsisd'``): a list
+      holding one compressed RLE dict with a str ``counts``;
+    - ``'polygons'`` (RefCOCO's, the default for any other ``dataset``):
+      polygon lists that decode exactly to the target; a share
+      ``overlap_ratio`` of them is written as two overlapping parts (only
+      their union is the target; the refer API drops the overlap); a
+      target no polygon can express exactly (a mask with holes) is written
+      as a list of one compressed RLE, as COCO does for such masks;
+    - ``'mixed'``: every form the loader reads, for its tests (not a
+      published format): bare compressed and uncompressed RLE dicts (share
+      ``rle_ratio``), polygons and overlapping polygons.
+
+    Either way the refer API's own ``getMask`` logic reads the
+    annotations (``ann['segmentation'][0]`` is a polygon list or an RLE
+    dict). A ref has 1 to ``max_sentences`` sentences (paraphrases of the
+    expression).
 
     Args:
         root (str): Output folder, the refer ``data`` folder.
@@ -369,7 +385,10 @@ def make_synthetic_refer(root: str,
         min_expressions (int): Fewest refs per image. Defaults to 2.
         max_expressions (int): Most refs per image. Defaults to 4.
         max_sentences (int): Most sentences per ref. Defaults to 3.
-        rle_ratio (float): Share of RLE annotations. Defaults to 0.4.
+        encoding (str): ``'auto'``, ``'rle'``, ``'polygons'`` or
+            ``'mixed'``, see above. Defaults to 'auto'.
+        rle_ratio (float): Share of RLE annotations with
+            ``encoding='mixed'``. Defaults to 0.4.
         overlap_ratio (float): Share of polygon annotations written as two
             overlapping parts. Defaults to 0.3.
         show_progress (bool): Show a progress bar. Defaults to True.
@@ -380,6 +399,11 @@ def make_synthetic_refer(root: str,
         ``refs_file``, ``instances_file`` and ``image_dir``.
     """
     start = time.perf_counter()
+    if encoding == 'auto':
+        encoding = 'rle' if dataset == 'rrsisd' else 'polygons'
+    if encoding not in REFER_ENCODINGS:
+        raise ValueError(f"encoding must be 'auto' or one of "
+                         f'{REFER_ENCODINGS}, got {encoding!r}')
     if not 1 <= max_sentences <= len(_PARAPHRASES):
         raise ValueError(f'max_sentences must be in [1, {len(_PARAPHRASES)}]'
                          f', got {max_sentences}')
@@ -409,8 +433,8 @@ def make_synthetic_refer(root: str,
         for expr in exprs:
             ann_id = ref_id = len(annotations) + 1
             mask = scene.mask_of(expr.ids)
-            segmentation, encoding = _encode(mask, rng, rle_ratio,
-                                             overlap_ratio)
+            segmentation, written = _encode(mask, rng, encoding,
+                                            rle_ratio, overlap_ratio)
             ys, xs = np.nonzero(mask)
             annotations.append(
                 dict(
@@ -451,7 +475,7 @@ def make_synthetic_refer(root: str,
             info.update(
                 image_id=image_id,
                 sentences=[s['raw'] for s in sentences],
-                encoding=encoding,
+                encoding=written,
                 mask_file=mask_file)
             samples[str(ref_id)] = info
     refs_file = osp.join(ann_dir, f'refs({split_by}).p')
@@ -489,10 +513,12 @@ def make_synthetic_refer(root: str,
     return summary
 
 
-def _encode(mask: np.ndarray, rng: np.random.Generator, rle_ratio: float,
-            overlap_ratio: float) -> Tuple[object, str]:
-    """Segmentation of a target and the name of its encoding."""
-    if rng.random() >= rle_ratio:
+def _encode(mask: np.ndarray, rng: np.random.Generator, encoding: str,
+            rle_ratio: float, overlap_ratio: float) -> Tuple[object, str]:
+    """Segmentation of a target and the name of the form written."""
+    if encoding == 'rle':
+        return [mask_to_rle(mask)], 'rle_list'
+    if encoding == 'polygons' or rng.random() >= rle_ratio:
         if rng.random() < overlap_ratio:
             polygons = _overlapping_polygons(mask, rng)
             if polygons is not None:
@@ -500,6 +526,8 @@ def _encode(mask: np.ndarray, rng: np.random.Generator, rle_ratio: float,
         polygons = mask_to_polygons(mask)
         if polygons is not None:
             return polygons, 'polygons'
+        if encoding == 'polygons':
+            return [mask_to_rle(mask)], 'rle_list'
     if rng.random() < .5:
         return mask_to_rle(mask, compressed=False), 'rle_uncompressed'
     return mask_to_rle(mask), 'rle'

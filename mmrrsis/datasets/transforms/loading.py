@@ -1,14 +1,38 @@
 """Load the target mask of a referring expression."""
 import warnings
-from typing import Optional, Union
+from typing import Optional, Tuple
 
-import cv2
+import mmcv
 import numpy as np
-import pycocotools.mask as mask_utils
 from mmcv.transforms import BaseTransform
-from mmengine import fileio
 
 from mmrrsis.registry import TRANSFORMS
+
+from ..masks import (
+    POLYGON_OVERLAPS,
+    binarize_mask,
+    decode_rle,
+    decode_segmentation,
+    mask_problem,
+    read_mask_file,
+)
+
+__all__ = [
+    'LoadReferringAnnotations', 'binarize_mask', 'decode_rle',
+    'decode_segmentation', 'describe_sample', 'read_mask_file'
+]
+
+#: What a mask that its dataset's rule would read wrongly does.
+MASK_CHECKS = ('strict', 'lenient')
+#: What an image whose size differs from its mask's does.
+SIZE_MISMATCH_POLICIES = ('resample', 'error')
+#: The loading rules a referring dataset puts into each sample and their
+#: values when neither the transform nor the sample sets them.
+RULE_DEFAULTS = dict(
+    mask_threshold=0,
+    mask_check='strict',
+    polygon_overlap='union',
+    size_mismatch='resample')
 
 
 def describe_sample(results: dict) -> str:
@@ -24,125 +48,10 @@ def describe_sample(results: dict) -> str:
     return 'sample (' + ', '.join(parts) + ')' if parts else 'sample'
 
 
-def read_mask_file(path: str,
-                   backend_args: Optional[dict] = None,
-                   context: str = '') -> np.ndarray:
-    """Read a mask image (TIFF, PNG, ...) as stored, without conversion.
-
-    Args:
-        path (str): The mask file.
-        backend_args (dict, optional): mmengine file backend arguments.
-            Defaults to None.
-        context (str): Appended to error messages, e.g. the sample.
-            Defaults to ''.
-
-    Returns:
-        np.ndarray: (H, W) or (H, W, C) array of the file's dtype.
-
-    Raises:
-        FileNotFoundError: The file does not exist.
-        ValueError: The file cannot be decoded (corrupt, truncated or not
-            an image).
-    """
-    suffix = f' ({context})' if context else ''
-    try:
-        data = fileio.get(path, backend_args=backend_args)
-    except FileNotFoundError as e:
-        raise FileNotFoundError(
-            f'Mask file not found: {path}{suffix}') from e
-    mask = None
-    if data:
-        buf = np.frombuffer(data, np.uint8)
-        try:
-            mask = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
-        except cv2.error:
-            mask = None
-    if mask is None or mask.size == 0:
-        raise ValueError(f'Cannot decode mask file {path}: the file is '
-                         f'corrupt, truncated or not an image{suffix}')
-    return mask
-
-
-def binarize_mask(mask: np.ndarray, threshold: float = 0) -> np.ndarray:
-    """Map a stored mask to {0, 1}: 1 where the value exceeds ``threshold``.
-
-    Args:
-        mask (np.ndarray): (H, W) mask, or (H, W, C) where any channel above
-            the threshold marks the target.
-        threshold (float): Values strictly above it are target. Defaults to
-            0, which reads both 0/1 and 0/255 storage.
-
-    Returns:
-        np.ndarray: (H, W) uint8 array with values in {0, 1}.
-    """
-    if mask.ndim == 3:
-        mask = mask.max(axis=2)
-    return (mask > threshold).astype(np.uint8)
-
-
-def decode_segmentation(segmentation: Union[list, dict], height: int,
-                        width: int) -> np.ndarray:
-    """Rasterise a COCO segmentation: polygons, RLE or uncompressed RLE.
-
-    Every polygon of the annotation is rasterised and the results are
-    united: a pixel covered by two overlapping polygons is target too
-    (summing the polygon masks and keeping pixels equal to 1, as the
-    reference REFER loader does, drops such overlaps).
-
-    Args:
-        segmentation (list | dict): ``[[x1, y1, x2, y2, ...], ...]``
-            polygons, a dict ``{'size': [h, w], 'counts': str | bytes}``
-            (compressed RLE) or ``{'size': [h, w], 'counts': [int, ...]}``
-            (uncompressed RLE), or a list of RLE dicts.
-        height (int): Image height.
-        width (int): Image width.
-
-    Returns:
-        np.ndarray: (height, width) uint8 array with values in {0, 1}.
-    """
-    if isinstance(segmentation, dict):
-        rles = [segmentation]
-    elif isinstance(segmentation, (list, tuple)):
-        if len(segmentation) == 0:
-            return np.zeros((height, width), np.uint8)
-        if all(isinstance(s, dict) for s in segmentation):
-            rles = list(segmentation)
-        else:
-            polygons = [list(map(float, p)) for p in segmentation]
-            bad = [p for p in polygons if len(p) < 6 or len(p) % 2]
-            if bad:
-                raise ValueError('A polygon needs an even number (>= 6) of '
-                                 f'coordinates, got {len(bad[0])}')
-            rles = mask_utils.frPyObjects(polygons, height, width)
-    else:
-        raise TypeError('segmentation must be polygons (list) or RLE '
-                        f'(dict), got {type(segmentation).__name__}')
-    converted = []
-    for rle in rles:
-        if isinstance(rle.get('counts'), list):  # uncompressed RLE
-            rle = mask_utils.frPyObjects(rle, *rle['size'])
-        elif isinstance(rle.get('counts'), str):
-            rle = dict(size=rle['size'], counts=rle['counts'].encode())
-        if list(rle['size']) != [height, width]:
-            raise ValueError(f'RLE size {list(rle["size"])} differs from '
-                             f'the image size {[height, width]}')
-        converted.append(rle)
-    merged = mask_utils.merge(converted, intersect=False)
-    return decode_rle(merged).astype(np.uint8)
-
-
-def decode_rle(rle) -> np.ndarray:
-    """``pycocotools.mask.decode`` without its numpy 2 deprecation noise.
-
-    pycocotools (2.0.x) builds arrays with ``copy=False`` semantics that
-    numpy 2 reports as a DeprecationWarning on every call; the result is
-    correct, so the warning is silenced here.
-    """
-    with warnings.catch_warnings():
-        warnings.filterwarnings(
-            'ignore', message='__array__ implementation',
-            category=DeprecationWarning)
-        return mask_utils.decode(rle)
+def check_choice(name: str, value, choices) -> None:
+    """Raise a ValueError naming the setting when ``value`` is no choice."""
+    if value not in choices:
+        raise ValueError(f'{name} must be one of {choices}, got {value!r}')
 
 
 @TRANSFORMS.register_module()
@@ -151,22 +60,59 @@ class LoadReferringAnnotations(BaseTransform):
 
     The mask comes from a mask file (``seg_map_path``, RefSegRS) or, when
     there is none, from the annotation's COCO segmentation
-    (``segmentation`` with ``height`` and ``width``, refer datasets). Stored
-    values above ``mask_threshold`` are target (1), the rest background (0).
+    (``segmentation`` with ``height`` and ``width``, refer datasets).
 
-    When the image has been loaded before (``ori_shape`` is set by
-    ``LoadImageFromFile``), the mask must have the image's original size;
-    otherwise a ``ValueError`` names both. Put this transform before
-    ``Resize`` to resize the mask with the image (training), or after it
-    to keep the ground truth at the original resolution (evaluation on the
-    original masks).
+    How a dataset's quirks are read is the dataset's setting: a referring
+    dataset (:class:`~mmrrsis.datasets.BaseReferringDataset`) puts its
+    rules into every sample (``mask_threshold``, ``mask_check``,
+    ``polygon_overlap``, ``size_mismatch``), as mmseg's datasets pass
+    ``reduce_zero_label`` to ``LoadAnnotations``. An argument given here
+    overrides the sample's value; where neither says, the defaults are
+    ``mask_threshold=0``, ``mask_check='strict'``,
+    ``polygon_overlap='union'`` and ``size_mismatch='resample'``.
+
+    Mask files: stored values above ``mask_threshold`` are target (1), the
+    rest background (0). A mask this rule would read wrongly (see
+    :func:`~mmrrsis.datasets.masks.mask_problem`: channels with different
+    content, no 0 background, a 0/1 mask under a ``> 50`` rule, values
+    spread over many levels; a thin anti-aliased soft edge is fine) raises
+    a ``ValueError`` naming the file and the values found, with
+    ``mask_check='strict'``. With ``'lenient'`` it is read anyway (the rule
+    is applied, a 0/1 mask is read as 1 = target instead of becoming
+    empty, several channels are united) and a warning counts such masks
+    (at the 1st, 2nd, 4th, 8th, ... one).
+
+    Image and mask size: when the image has been loaded before
+    (``ori_shape`` is set by ``LoadImageFromFile``) and its size differs
+    from the mask's (some RRSIS-D JPEGs are 800x801 with an 800x800 mask),
+    ``size_mismatch='error'`` raises a ``ValueError`` naming both sizes;
+    ``'resample'`` puts the image on the mask's grid, since the mask is the
+    ground truth and the metric's resolution:
+
+    - before ``Resize`` (training pipelines): the image is resized
+      (bilinear) to the mask's size;
+    - after ``Resize`` (evaluation at the original resolution): the image
+      is at the network size already; ``ori_shape`` becomes the mask's
+      size (and ``scale_factor`` follows), so the prediction is brought
+      back to, and scored on, the mask's grid.
+
+    A referring dataset counts such samples when it is built and warns
+    once; for samples of other datasets the first mismatch warns here.
 
     Required Keys:
 
     - seg_map_path (str | None)
     - segmentation (list | dict), height (int), width (int): only when
       ``seg_map_path`` is None
-    - ori_shape (tuple, optional)
+    - ori_shape (tuple, optional), img (np.ndarray, optional)
+    - mask_threshold, mask_check, polygon_overlap, size_mismatch
+      (optional): the dataset's rules
+
+    Modified Keys:
+
+    - img, img_shape (resampled before ``Resize``), ori_shape,
+      scale_factor (after ``Resize``): only when the sizes differ and
+      the policy is ``'resample'``
 
     Added Keys:
 
@@ -174,22 +120,58 @@ class LoadReferringAnnotations(BaseTransform):
     - seg_fields (list): ``'gt_seg_map'`` appended
 
     Args:
-        mask_threshold (float): Mask values strictly above it are target.
-            Defaults to 0 (reads 0/1 and 0/255 masks alike; the reference
-            RefSegRS loaders use 50 on 0/255 masks).
-        check_shape (bool): Check that the mask has the image's original
-            size. Defaults to True.
+        mask_threshold (float, optional): Mask values strictly above it
+            are target. Defaults to None (the sample's, else 0).
+        mask_check (str, optional): ``'strict'`` or ``'lenient'``, see
+            above. Defaults to None (the sample's, else 'strict').
+        soft_edge (int): Width in pixels of the soft edge within which
+            values between background and target are accepted. Defaults
+            to 2.
+        polygon_overlap (str, optional): ``'union'`` or ``'refer'``, see
+            :func:`~mmrrsis.datasets.masks.decode_segmentation`. Defaults
+            to None (the sample's, else 'union').
+        size_mismatch (str, optional): ``'resample'`` or ``'error'``.
+            Defaults to None (the sample's, else 'resample').
+        check_shape (bool): Compare the mask's size with the image's at
+            all. Defaults to True.
         backend_args (dict, optional): mmengine file backend arguments.
             Defaults to None.
     """
 
     def __init__(self,
-                 mask_threshold: float = 0,
+                 mask_threshold: Optional[float] = None,
+                 mask_check: Optional[str] = None,
+                 soft_edge: int = 2,
+                 polygon_overlap: Optional[str] = None,
+                 size_mismatch: Optional[str] = None,
                  check_shape: bool = True,
                  backend_args: Optional[dict] = None) -> None:
+        if mask_check is not None:
+            check_choice('mask_check', mask_check, MASK_CHECKS)
+        if polygon_overlap is not None:
+            check_choice('polygon_overlap', polygon_overlap,
+                         POLYGON_OVERLAPS)
+        if size_mismatch is not None:
+            check_choice('size_mismatch', size_mismatch,
+                         SIZE_MISMATCH_POLICIES)
         self.mask_threshold = mask_threshold
+        self.mask_check = mask_check
+        self.soft_edge = soft_edge
+        self.polygon_overlap = polygon_overlap
+        self.size_mismatch = size_mismatch
         self.check_shape = check_shape
         self.backend_args = backend_args.copy() if backend_args else None
+        self._lenient_reads = 0
+        self._warned_size = False
+
+    def rule(self, results: dict, name: str):
+        """The effective loading rule ``name`` for a sample: this
+        transform's argument, else the sample's, else the default."""
+        own = getattr(self, name)
+        if own is not None:
+            return own
+        value = results.get(name)
+        return RULE_DEFAULTS[name] if value is None else value
 
     def transform(self, results: dict) -> dict:
         """Load the mask into ``results['gt_seg_map']``.
@@ -201,39 +183,104 @@ class LoadReferringAnnotations(BaseTransform):
             dict: The sample with ``gt_seg_map`` (H, W) uint8 in {0, 1}.
         """
         context = describe_sample(results)
-        seg_map_path = results.get('seg_map_path')
-        if seg_map_path is not None:
-            raw = read_mask_file(seg_map_path, self.backend_args, context)
-            gt = binarize_mask(raw, self.mask_threshold)
-            origin = f'mask {seg_map_path}'
-        elif results.get('segmentation') is not None:
-            try:
-                gt = decode_segmentation(results['segmentation'],
-                                         int(results['height']),
-                                         int(results['width']))
-            except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f'Cannot decode the segmentation of '
-                                 f'{context}: {e}') from e
-            origin = 'annotation mask'
-        else:
-            raise KeyError(f'{context} has neither a mask file '
-                           "('seg_map_path') nor a segmentation "
-                           "('segmentation')")
+        gt, origin = self.load_mask(results, context)
         if self.check_shape and results.get('ori_shape') is not None:
-            img_hw = tuple(results['ori_shape'][:2])
-            if tuple(gt.shape) != img_hw:
-                raise ValueError(
-                    f'The {origin} has size {tuple(gt.shape)} (h, w) but the '
-                    f'image {results.get("img_path")} has {img_hw}: image '
-                    f'and mask of {context} are not aligned')
+            self._align_image(results, gt.shape, origin, context)
         results['gt_seg_map'] = gt
         results.setdefault('seg_fields', [])
         if 'gt_seg_map' not in results['seg_fields']:
             results['seg_fields'].append('gt_seg_map')
         return results
 
+    def load_mask(self, results: dict, context: str) -> Tuple[np.ndarray,
+                                                               str]:
+        """The binary mask of a sample and a phrase saying where it is from.
+
+        Args:
+            results (dict): The sample.
+            context (str): The sample's description, for messages.
+
+        Returns:
+            tuple[np.ndarray, str]: (H, W) uint8 mask in {0, 1}, and e.g.
+            ``'mask <path>'`` or ``'annotation mask'``.
+        """
+        seg_map_path = results.get('seg_map_path')
+        if seg_map_path is not None:
+            raw = read_mask_file(seg_map_path, self.backend_args, context)
+            return self._binarize(raw, results, seg_map_path), \
+                f'mask {seg_map_path}'
+        if results.get('segmentation') is not None:
+            try:
+                gt = decode_segmentation(
+                    results['segmentation'], int(results['height']),
+                    int(results['width']),
+                    self.rule(results, 'polygon_overlap'))
+            except (KeyError, TypeError, ValueError) as e:
+                raise ValueError(f'Cannot decode the segmentation of '
+                                 f'{context}: {e}') from e
+            return gt, 'annotation mask'
+        raise KeyError(f'{context} has neither a mask file '
+                       "('seg_map_path') nor a segmentation "
+                       "('segmentation')")
+
+    def _binarize(self, raw: np.ndarray, results: dict,
+                  path: str) -> np.ndarray:
+        threshold = self.rule(results, 'mask_threshold')
+        problem = mask_problem(raw, threshold, self.soft_edge)
+        if problem is None:
+            return binarize_mask(raw, threshold)
+        rule = f'rule: target = value > {threshold:g}'
+        if self.rule(results, 'mask_check') == 'strict':
+            raise ValueError(
+                f'Mask {path} would be read wrongly ({rule}): {problem}. '
+                "Fix the file, set the dataset's mask_threshold, or read "
+                "such masks anyway with mask_check='lenient'.")
+        self._lenient_reads += 1
+        count = self._lenient_reads
+        if count & (count - 1) == 0:  # 1, 2, 4, 8, ...
+            warnings.warn(
+                f'{count} mask(s) read leniently so far ({rule}); the '
+                f'latest, {path}: {problem}')
+        if raw.ndim == 2 and 0 < raw.max() <= threshold:
+            return (raw > 0).astype(np.uint8)  # 0/1: never all background
+        return binarize_mask(raw, threshold)
+
+    def _align_image(self, results: dict, mask_hw: Tuple[int, int],
+                     origin: str, context: str) -> None:
+        """Apply the size-mismatch policy when image and mask differ."""
+        img_hw = tuple(results['ori_shape'][:2])
+        mask_hw = tuple(int(v) for v in mask_hw)
+        if img_hw == mask_hw:
+            return
+        if self.rule(results, 'size_mismatch') == 'error':
+            raise ValueError(
+                f'The {origin} has size {mask_hw} (h, w) but the image '
+                f'{results.get("img_path")} has {img_hw}: image and mask '
+                f'of {context} are not aligned '
+                "(size_mismatch='error'; 'resample' puts the image on the "
+                "mask's grid)")
+        if results.get('size_mismatch') is None and not self._warned_size:
+            self._warned_size = True
+            warnings.warn(
+                f'The image {results.get("img_path")} has size {img_hw} but '
+                f'its {origin} {mask_hw}: the image is resampled to the '
+                "mask's grid (size_mismatch='resample'); further mismatches "
+                'are resampled without a warning')
+        h, w = mask_hw
+        if 'scale_factor' not in results and 'img' in results:
+            results['img'] = mmcv.imresize(results['img'], (w, h))
+            results['img_shape'] = (h, w)
+        elif 'scale_factor' in results and 'img_shape' in results:
+            img_h, img_w = results['img_shape'][:2]
+            results['scale_factor'] = (img_w / w, img_h / h)
+        results['ori_shape'] = (h, w)
+
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}('
                 f'mask_threshold={self.mask_threshold}, '
+                f'mask_check={self.mask_check!r}, '
+                f'soft_edge={self.soft_edge}, '
+                f'polygon_overlap={self.polygon_overlap!r}, '
+                f'size_mismatch={self.size_mismatch!r}, '
                 f'check_shape={self.check_shape}, '
                 f'backend_args={self.backend_args})')

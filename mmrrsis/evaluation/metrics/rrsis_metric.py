@@ -13,13 +13,16 @@ and over a split of N expressions reports (in percent, like mmseg):
   at least X;
 - ``<category>_oIoU`` and ``<category>_mIoU`` for each category named by the
   samples' ``category`` metainfo (samples whose category is None count only
-  in the totals).
+  in the totals);
+- all of it per split, prefixed ``<split>/``, when the samples come from
+  several splits (RefCOCO's ``val``, ``testA`` and ``testB`` in one test
+  run; the ``split`` metainfo).
 
-Only (I, U, category) is kept per sample, so results gathered from several
-processes are tiny, and mmengine's ``collect_results`` (which interleaves the
-ranks' per-sample results back into dataset order and drops the duplicates
-that the distributed sampler pads the last batch with) counts each sample
-exactly once.
+Only (I, U, category, split) is kept per sample, so results gathered from
+several processes are tiny, and mmengine's ``collect_results`` (which
+interleaves the ranks' per-sample results back into dataset order and drops
+the duplicates that the distributed sampler pads the last batch with) counts
+each sample exactly once.
 """
 import os.path as osp
 from collections import OrderedDict, defaultdict
@@ -203,6 +206,11 @@ class RRSISMetric(BaseMetric):
             target covers less than this fraction of the ground truth's
             valid pixels (e.g. 0.01: small, scattered objects, where LGCE
             is meant to help). Defaults to None (not reported).
+        by_split (bool): When the samples come from several splits (their
+            ``split`` metainfo, e.g. RefCOCO's val, testA and testB read in
+            one test run), score each split on its own and prefix its
+            metric names with ``<split>/`` (``testA/oIoU``); no score over
+            the splits together is reported. Defaults to True.
     """
 
     def __init__(self,
@@ -216,6 +224,7 @@ class RRSISMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  small_area: Optional[float] = None,
+                 by_split: bool = True,
                  **kwargs) -> None:
         super().__init__(
             collect_device=collect_device, prefix=prefix, **kwargs)
@@ -239,6 +248,7 @@ class RRSISMetric(BaseMetric):
             raise ValueError(
                 f'small_area must lie in (0, 1], got {small_area}')
         self.small_area = small_area
+        self.by_split = by_split
         if output_dir is not None:
             mkdir_or_exist(output_dir)
 
@@ -283,7 +293,8 @@ class RRSISMetric(BaseMetric):
                     inter=inter,
                     union=union,
                     area=float((gt == 1).sum()) / max(valid, 1),
-                    category=data_sample.get('category', None)))
+                    category=data_sample.get('category', None),
+                    split=data_sample.get('split', None)))
 
     @staticmethod
     def _pred_at(pred: torch.Tensor, data_sample: dict,
@@ -327,6 +338,19 @@ class RRSISMetric(BaseMetric):
                 f'Predicted masks written to {self.output_dir}',
                 logger='current')
             return OrderedDict()
+        splits = list(dict.fromkeys(
+            r['split'] for r in results if r.get('split') is not None))
+        if not self.by_split or len(splits) < 2:
+            return self._score(results, '')
+        metrics = OrderedDict()
+        for split in splits:
+            part = [r for r in results if r.get('split') == split]
+            scores = self._score(part, f'split {split}: ')
+            metrics.update((f'{split}/{k}', v) for k, v in scores.items())
+        return metrics
+
+    def _score(self, results: List[dict], title: str) -> Dict[str, float]:
+        """The metrics of one set of per-sample counts (and their logs)."""
         inters = np.array([r['inter'] for r in results], dtype=np.int64)
         unions = np.array([r['union'] for r in results], dtype=np.int64)
         overall = summarize(inters, unions, self.prec_thresholds)
@@ -362,7 +386,8 @@ class RRSISMetric(BaseMetric):
                 metrics[f'{key}_oIoU'] = _percent(scores['oIoU'])
                 metrics[f'{key}_mIoU'] = _percent(scores['mIoU'])
         if self.classwise and by_category:
-            print_log('per-category results:\n' + table.get_string(),
+            print_log(f'{title}per-category results:\n' +
+                      table.get_string(),
                       logger='current')
         summary = PrettyTable(field_names=['samples', *overall])
         summary.add_row([len(results), *(metrics[k] for k in overall)])
@@ -372,7 +397,8 @@ class RRSISMetric(BaseMetric):
                 *(metrics[f'small_{k}'] for k in overall)
             ])
         print_log(
-            f'referring segmentation ({self.resolution} resolution):\n' +
+            f'{title}referring segmentation ({self.resolution} '
+            'resolution):\n' +
             summary.get_string(),
             logger='current')
         return metrics

@@ -33,16 +33,71 @@ def test_threshold_and_multichannel_masks(tmp_path):
     path = str(tmp_path / 'm.tif')
     cv2.imwrite(path, mask)
     t = LoadReferringAnnotations(mask_threshold=50)
-    np.testing.assert_array_equal(
-        t(dict(seg_map_path=path))['gt_seg_map'], _square_mask())
-    assert LoadReferringAnnotations()(
-        dict(seg_map_path=path))['gt_seg_map'].min() == 1
+    with pytest.raises(ValueError, match='no background value 0') as e:
+        t(dict(seg_map_path=path))
+    assert path in str(e.value) and '20 (' in str(e.value)
+    lenient = LoadReferringAnnotations(mask_threshold=50, mask_check='lenient')
+    with pytest.warns(UserWarning, match='read leniently'):
+        np.testing.assert_array_equal(
+            lenient(dict(seg_map_path=path))['gt_seg_map'], _square_mask())
+    # the sample's rule applies when the transform sets none
+    with pytest.raises(ValueError, match='no background'):
+        LoadReferringAnnotations()(
+            dict(seg_map_path=path, mask_threshold=50))
+    # channels with different content are refused, identical ones are fine
     rgb = np.zeros((20, 30, 3), np.uint8)
     rgb[..., 2] = _square_mask() * 255
     cv2.imwrite(path, rgb)
+    with pytest.raises(ValueError, match='3 channels with different'):
+        t(dict(seg_map_path=path))
+    with pytest.warns(UserWarning):
+        np.testing.assert_array_equal(
+            lenient(dict(seg_map_path=path))['gt_seg_map'], _square_mask())
+    cv2.imwrite(path, np.repeat(_square_mask()[..., None] * 255, 3, axis=2))
     np.testing.assert_array_equal(
         t(dict(seg_map_path=path))['gt_seg_map'], _square_mask())
     assert 'mask_threshold=50' in repr(t)
+    assert "mask_check='lenient'" in repr(lenient)
+
+
+def _soft_edged(ring_value=128, width=1):
+    """A 0/255 square with a ring of ``ring_value`` around it."""
+    mask = np.zeros((40, 40), np.uint8)
+    mask[10 - width:30 + width, 10 - width:30 + width] = ring_value
+    mask[10:30, 10:30] = 255
+    return mask
+
+
+@pytest.mark.parametrize('width', [1, 2])
+def test_soft_edge_is_accepted(tmp_path, width):
+    path = str(tmp_path / 'm.png')
+    cv2.imwrite(path, _soft_edged(128, width))
+    gt = LoadReferringAnnotations(mask_threshold=50)(
+        dict(seg_map_path=path))['gt_seg_map']
+    expected = np.zeros((40, 40), np.uint8)
+    expected[10 - width:30 + width, 10 - width:30 + width] = 1
+    np.testing.assert_array_equal(gt, expected)
+    cv2.imwrite(path, _soft_edged(40, width))  # under the threshold
+    gt = LoadReferringAnnotations(mask_threshold=50)(
+        dict(seg_map_path=path))['gt_seg_map']
+    np.testing.assert_array_equal(gt, _soft_edged(255, 0) > 0)
+
+
+def test_many_levels_and_noise_are_refused(tmp_path):
+    path = str(tmp_path / 'm.png')
+    cv2.imwrite(path, _soft_edged(128, width=5))  # a thick 128 ring
+    with pytest.raises(ValueError, match='many levels') as e:
+        LoadReferringAnnotations(mask_threshold=50)(dict(seg_map_path=path))
+    assert '128 (' in str(e.value) and path in str(e.value)
+    noisy = _soft_edged(255, 0)
+    noisy[0, ::3] = 60  # speckles far from the target
+    cv2.imwrite(path, noisy)
+    with pytest.raises(ValueError, match='farther than 2 px'):
+        LoadReferringAnnotations(mask_threshold=50)(dict(seg_map_path=path))
+    ramp = np.tile(np.arange(0, 256, 4, dtype=np.uint8), (8, 1))
+    cv2.imwrite(path, ramp)
+    with pytest.raises(ValueError, match='many levels'):
+        LoadReferringAnnotations(mask_threshold=50)(dict(seg_map_path=path))
 
 
 def test_polygons_are_united_not_summed():
@@ -87,19 +142,53 @@ def test_bad_annotations_raise():
         t(dict(seg_map_path=None, ref_id=9))
 
 
-def test_mask_and_image_size_must_agree(tmp_path):
+def test_mask_and_image_size_policies(tmp_path):
     path = str(tmp_path / 'm.tif')
     cv2.imwrite(path, _square_mask())
+    img = np.full((21, 30, 3), 7, np.uint8)  # one row more than the mask
     with pytest.raises(ValueError, match='not aligned'):
-        LoadReferringAnnotations()(
-            dict(seg_map_path=path, ori_shape=(30, 20), img_path='i.tif'))
+        LoadReferringAnnotations(size_mismatch='error')(
+            dict(seg_map_path=path, img=img, ori_shape=(21, 30),
+                 img_path='i.tif'))
     with pytest.raises(ValueError, match='not aligned'):
         LoadReferringAnnotations()(
             dict(segmentation=[[0, 0, 5, 0, 5, 5]], height=20, width=20,
-                 ori_shape=(20, 30)))
+                 ori_shape=(20, 30), size_mismatch='error'))
+    # resample before Resize: the image goes to the mask's grid; a sample
+    # of no referring dataset (no size_mismatch key) warns once
+    t = LoadReferringAnnotations()
+    with pytest.warns(UserWarning, match='resampled to the mask'):
+        out = t(dict(seg_map_path=path, img=img.copy(), img_shape=(21, 30),
+                     ori_shape=(21, 30)))
+    assert out['img'].shape == (20, 30, 3) and (out['img'] == 7).all()
+    assert out['img_shape'] == out['ori_shape'] == (20, 30)
+    # after Resize: ori_shape (what predictions are resized to) follows
+    # the mask; the sample of a referring dataset does not warn again
+    out = t(dict(seg_map_path=path, img=np.zeros((8, 8, 3), np.uint8),
+                 img_shape=(8, 8), ori_shape=(21, 30),
+                 scale_factor=(8 / 30, 8 / 21), size_mismatch='resample'))
+    assert out['img'].shape == (8, 8, 3)
+    assert out['ori_shape'] == (20, 30)
+    assert out['scale_factor'] == (8 / 30, 8 / 20)
     out = LoadReferringAnnotations(check_shape=False)(
         dict(seg_map_path=path, ori_shape=(30, 20)))
     assert out['gt_seg_map'].shape == (20, 30)
+
+
+def test_overlap_rule_of_the_refer_api():
+    a = [0, 0, 10, 0, 10, 10, 0, 10]
+    b = [5, 5, 15, 5, 15, 15, 5, 15]
+    sample = dict(segmentation=[a, b], height=20, width=20)
+    union = LoadReferringAnnotations()(dict(sample))['gt_seg_map']
+    refer = LoadReferringAnnotations(polygon_overlap='refer')(
+        dict(sample))['gt_seg_map']
+    assert union.sum() == 175 and refer.sum() == 150
+    assert union[7, 7] == 1 and refer[7, 7] == 0
+    from_sample = LoadReferringAnnotations()(
+        dict(sample, polygon_overlap='refer'))['gt_seg_map']
+    np.testing.assert_array_equal(from_sample, refer)
+    with pytest.raises(ValueError, match='polygon_overlap'):
+        LoadReferringAnnotations(polygon_overlap='sum')
 
 
 def test_missing_and_corrupt_mask_files(tmp_path):
