@@ -195,10 +195,12 @@ class ReferDataset(BaseReferringDataset):
         refs_name = osp.basename(self.ann_file)
 
         selected = [ref for ref in refs if ref.get('split') in self.splits]
-        if not selected:
+        missing = sorted(set(self.splits) -
+                         {ref.get('split') for ref in selected})
+        if missing:
             found = sorted({str(ref.get('split')) for ref in refs})
-            raise ValueError(f'No ref of split {list(self.splits)} in '
-                             f'{self.ann_file}; its splits are {found}')
+            raise ValueError(f'No ref of split {missing} in {self.ann_file}; '
+                             f'its splits are {found}')
         data_list = []
         for ref in selected:
             source = f'{self.ann_file} ref_id={ref.get("ref_id")}'

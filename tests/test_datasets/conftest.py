@@ -1,6 +1,8 @@
-"""Shared fixtures of the dataset tests: small generated folders."""
+"""Shared fixtures of the dataset tests: small generated folders and
+copies written in the published formats."""
 import os.path as osp
 
+import published_formats  # tests/test_datasets is on sys.path
 import pytest
 from mmengine.registry import init_default_scope
 
@@ -42,3 +44,29 @@ def refer_root(tmp_path_factory):
         root, num_images=8, size=64, seed=1, encoding='mixed',
         overlap_ratio=.6, show_progress=False)
     return root, summary
+
+
+# ------------------------------------------------ published-format copies --
+# written by published_formats.py (the datasets' own formats), not by the
+# generator; function-scoped users copy them before damaging them
+
+
+@pytest.fixture(scope='session')
+def rrsisd_copy(tmp_path_factory):
+    """An RRSIS-D copy with the size quirk (see published_formats.py)."""
+    root = str(tmp_path_factory.mktemp('rrsisd_published'))
+    return root, published_formats.write_rrsisd(root)
+
+
+@pytest.fixture(scope='session')
+def refcoco_copy(tmp_path_factory):
+    """A RefCOCO (UNC) copy with testA/testB and overlapping polygons."""
+    root = str(tmp_path_factory.mktemp('refcoco_published'))
+    return root, published_formats.write_refcoco(root)
+
+
+@pytest.fixture(scope='session')
+def refsegrs_copy(tmp_path_factory):
+    """A RefSegRS copy: soft-edged 0/255 TIFFs, LZW and raw, CRLF."""
+    root = str(tmp_path_factory.mktemp('refsegrs_published'))
+    return root, published_formats.write_refsegrs(root)

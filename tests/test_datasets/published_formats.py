@@ -1,0 +1,373 @@
+"""Tiny dataset copies written the way the published datasets are.
+
+Nothing here uses mmrrsis: the files follow the formats the datasets are
+distributed in, so the loaders are tested against those formats and not
+against our own generator.
+
+- refer toolkit (RefCOCO, RRSIS-D): ``refs(<split_by>).p`` is a pickle made
+  by Python 2 (protocol 2, text as byte strings), written here opcode by
+  opcode; ``instances.json`` is COCO (RRSIS-D: ``segmentation`` is a list
+  of one compressed RLE whose ``counts`` is a str, made with pycocotools'
+  own encoder; the category key of its annotations is ``categories_id``;
+  RefCOCO: polygon lists);
+- RRSIS-D's size quirk: ``00001.jpg`` is 801x800 (h x w) and
+  ``00005.jpg`` 800x801 while instances.json and the masks say 800x800;
+- RefSegRS: RGB TIFFs and 0/255 single-channel mask TIFFs (uncompressed
+  and LZW, written with Pillow) with a soft (anti-aliased) edge, split
+  files ``<id> <expression>`` with CRLF line ends.
+
+Each writer returns what a loader must produce (masks, texts, categories,
+splits), computed from the construction, not read back.
+"""
+import json
+import os
+import os.path as osp
+import shutil
+import struct
+import warnings
+
+import numpy as np
+import pycocotools.mask as mask_utils
+from PIL import Image
+
+# ------------------------------------------------------ Python 2 pickle --
+
+
+def python2_pickle(obj, text_encoding: str = 'utf-8') -> bytes:
+    """Pickle ``obj`` as Python 2's ``pickle.dump(obj, f, 2)`` writes it.
+
+    Python 2 ``str`` is a byte string: every ``str`` of ``obj`` is written
+    as one (SHORT_BINSTRING / BINSTRING), encoded with ``text_encoding``;
+    ``bytes`` are written as they are. Dicts, lists, tuples, ints, floats,
+    bools and None use the protocol 2 opcodes Python 2 emits (without the
+    memo, which a reader does not need).
+    """
+    out = bytearray(b'\x80\x02')  # PROTO 2
+
+    def write(value):
+        if value is None:
+            out.extend(b'N')
+        elif value is True or value is False:
+            out.extend(b'\x88' if value else b'\x89')
+        elif isinstance(value, int):
+            if 0 <= value < 256:
+                out.extend(b'K' + bytes([value]))
+            elif 0 <= value < 65536:
+                out.extend(b'M' + struct.pack('<H', value))
+            else:
+                out.extend(b'J' + struct.pack('<i', value))
+        elif isinstance(value, float):
+            out.extend(b'G' + struct.pack('>d', value))
+        elif isinstance(value, (str, bytes)):
+            data = value if isinstance(value, bytes) else value.encode(
+                text_encoding)
+            if len(data) < 256:
+                out.extend(b'U' + bytes([len(data)]) + data)
+            else:
+                out.extend(b'T' + struct.pack('<i', len(data)) + data)
+        elif isinstance(value, list):
+            out.extend(b']')
+            if value:
+                out.extend(b'(')
+                for item in value:
+                    write(item)
+                out.extend(b'e')  # APPENDS
+        elif isinstance(value, tuple):
+            out.extend(b'(')
+            for item in value:
+                write(item)
+            out.extend(b't')
+        elif isinstance(value, dict):
+            out.extend(b'}')
+            if value:
+                out.extend(b'(')
+                for key, item in value.items():
+                    write(key)
+                    write(item)
+                out.extend(b'u')  # SETITEMS
+        else:
+            raise TypeError(f'not plain data: {type(value).__name__}')
+
+    write(obj)
+    out.extend(b'.')
+    return bytes(out)
+
+
+# -------------------------------------------------------------- helpers --
+
+
+def box_mask(height, width, *boxes):
+    """A {0, 1} uint8 mask with the (y0, y1, x0, x1) boxes set."""
+    mask = np.zeros((height, width), np.uint8)
+    for y0, y1, x0, x1 in boxes:
+        mask[y0:y1, x0:x1] = 1
+    return mask
+
+
+def flat_image(height, width, colour, box=None, box_colour=(250, 250, 250)):
+    """A flat RGB image (small as a JPEG), optionally with a bright box."""
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = colour
+    if box is not None:
+        y0, y1, x0, x1 = box
+        img[y0:y1, x0:x1] = box_colour
+    return img
+
+
+def coco_rle(mask):
+    """A compressed RLE with str counts, as RRSIS-D's instances.json."""
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    return dict(size=[int(v) for v in rle['size']],
+                counts=rle['counts'].decode('ascii'))
+
+
+def coco_decode(rles):
+    """pycocotools' decode, without numpy 2's deprecation note about it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore', DeprecationWarning)
+        return mask_utils.decode(rles)
+
+
+def _sentences(texts, first_id):
+    return [
+        dict(tokens=t.lower().split(), raw=t, sent_id=first_id + i,
+             sent=t.lower()) for i, t in enumerate(texts)
+    ]
+
+
+def _write_refer(root, dataset, split_by, refs, instances, text_encoding):
+    ann_dir = osp.join(root, dataset)
+    os.makedirs(ann_dir, exist_ok=True)
+    with open(osp.join(ann_dir, f'refs({split_by}).p'), 'wb') as f:
+        f.write(python2_pickle(refs, text_encoding))
+    with open(osp.join(ann_dir, 'instances.json'), 'w') as f:
+        json.dump(instances, f)
+
+
+# ------------------------------------------------------------- RRSIS-D --
+
+RRSISD_CATEGORIES = {1: 'airplane', 2: 'ship', 3: 'vehicle',
+                     4: 'storage tank', 5: 'golf field'}
+
+
+def write_rrsisd(root, text_encoding='utf-8'):
+    """An RRSIS-D copy: ``root/rrsisd/{refs(unc).p, instances.json}``,
+    ``root/images/rrsisd/JPEGImages/*.jpg``.
+
+    Returns:
+        dict: ``refs`` (ref_id -> split, texts, category, image file, mask
+        (800x800 or 64x64 {0, 1})), ``mismatched`` (image files whose size
+        differs from their mask) and ``image_sizes`` (file -> actual h, w).
+    """
+    img_dir = osp.join(root, 'images', 'rrsisd', 'JPEGImages')
+    os.makedirs(img_dir, exist_ok=True)
+    # file, actual (h, w), the size instances.json says (= the mask's)
+    images = [('00001.jpg', (801, 800), (800, 800)),
+              ('00002.jpg', (64, 64), (64, 64)),
+              ('00003.jpg', (64, 64), (64, 64)),
+              ('00004.jpg', (64, 64), (64, 64)),
+              ('00005.jpg', (800, 801), (800, 800))]
+    # ref_id: image index, split, category id, boxes, sentences,
+    # category key of the annotation
+    spec = {
+        1: (0, 'train', 1, [(100, 300, 200, 500)],
+            ['the airplane on the left', 'a white airplane'],
+            'categories_id'),
+        2: (1, 'train', 2, [(5, 20, 5, 30)], ['the small ship'],
+            'categories_id'),
+        3: (1, 'train', 3, [(30, 60, 10, 50)],
+            ['the vehicle at the bottom', 'a grey car',
+             'the caf\u00e9-coloured van'], 'categories_id'),
+        4: (2, 'val', 4, [(10, 40, 10, 40)],
+            ['the storage tank', 'round tank'], 'categories_id'),
+        5: (3, 'test', 5, [(0, 64, 0, 20)],
+            ['the golf field on the left', 'green field'],
+            'categories_id'),
+        6: (4, 'test', 1, [(400, 600, 100, 700)],
+            ['the long airplane', 'an airplane in the middle'],
+            None),  # no category key: the ref's category_id is used
+    }
+    colours = [(60, 90, 120), (90, 120, 60), (120, 60, 90), (70, 70, 70),
+               (40, 110, 40)]
+    instances = dict(
+        info=dict(description='RRSIS-D layout test copy'),
+        images=[],
+        annotations=[],
+        categories=[dict(id=k, name=v) for k, v in RRSISD_CATEGORIES.items()])
+    for i, (name, (h, w), (mh, mw)) in enumerate(images):
+        Image.fromarray(flat_image(h, w, colours[i], (h // 4, h // 2, w // 4,
+                                                      w // 2))).save(
+            osp.join(img_dir, name), quality=90)
+        instances['images'].append(
+            dict(id=i + 1, file_name=name, height=mh, width=mw))
+    refs, expected, sent_id = [], {}, 0
+    for ref_id, (img, split, cat, boxes, texts, key) in spec.items():
+        _, _, (mh, mw) = images[img]
+        mask = box_mask(mh, mw, *boxes)
+        ann = dict(id=100 + ref_id, image_id=img + 1,
+                   segmentation=[coco_rle(mask)], area=int(mask.sum()),
+                   bbox=[0, 0, mw, mh], iscrowd=0)
+        if key is not None:
+            ann[key] = cat
+        instances['annotations'].append(ann)
+        sentences = _sentences(texts, sent_id)
+        refs.append(
+            dict(sent_ids=[s['sent_id'] for s in sentences],
+                 file_name=images[img][0][:-4] + f'_{ref_id}.jpg',
+                 ann_id=100 + ref_id, ref_id=ref_id, image_id=img + 1,
+                 split=split, sentences=sentences, category_id=cat))
+        expected[ref_id] = dict(
+            split=split, texts=texts, sent_ids=[s['sent_id']
+                                                for s in sentences],
+            category=RRSISD_CATEGORIES[cat], image=images[img][0],
+            mask=mask)
+        sent_id += len(texts)
+    _write_refer(root, 'rrsisd', 'unc', refs, instances, text_encoding)
+    return dict(
+        refs=expected,
+        mismatched=[n for n, hw, mhw in images if hw != mhw],
+        image_sizes={n: hw for n, hw, _ in images})
+
+
+# ------------------------------------------------------------- RefCOCO --
+
+REFCOCO_IMAGE_DIR = osp.join('images', 'mscoco', 'images', 'train2014')
+
+
+def write_refcoco(root, dataset='refcoco', split_by='unc', rename=None):
+    """A RefCOCO (UNC) copy with train / val / testA / testB; annotation
+    12 has two overlapping polygon parts. ``dataset``, ``split_by`` and
+    ``rename`` (split -> split, e.g. ``{'testA': 'test', 'testB':
+    'test'}``) make a RefCOCO+ or RefCOCOg (UMD) copy of the same refs.
+
+    Returns:
+        dict: ``refs`` (ref_id -> split, texts, category, polygons, size),
+        ``overlapping_ref`` (the ref whose parts overlap).
+    """
+    img_dir = osp.join(root, REFCOCO_IMAGE_DIR)
+    os.makedirs(img_dir, exist_ok=True)
+    categories = {1: 'person', 3: 'car'}
+    square = [[4.0, 4.0, 20.0, 4.0, 20.0, 20.0, 4.0, 20.0]]
+    spec = {  # ref_id: image id, split, category, polygons, sentences
+        1: (1, 'train', 1, square, ['man on the left', 'left guy']),
+        2: (1, 'train', 3, [[30.0, 30.0, 60.0, 30.0, 45.0, 60.0]],
+            ['red car']),
+        3: (2, 'val', 1, square, ['woman in blue', 'blue shirt']),
+        4: (3, 'testA', 1, [[0.0, 0.0, 30.0, 0.0, 30.0, 40.0, 0.0, 40.0]],
+            ['person standing']),
+        12: (3, 'testA', 1, [[10.0, 10.0, 40.0, 10.0, 40.0, 40.0, 10.0,
+                              40.0], [25.0, 25.0, 55.0, 25.0, 55.0, 55.0,
+                                      25.0, 55.0]],
+             ['the two people hugging', 'couple']),
+        6: (4, 'testB', 3, [[8.0, 40.0, 56.0, 40.0, 56.0, 60.0, 8.0, 60.0]],
+            ['white car in front', 'car bottom', 'closest car']),
+    }
+    instances = dict(images=[], annotations=[],
+                     categories=[dict(id=k, name=v, supercategory=v)
+                                 for k, v in categories.items()])
+    for image_id in range(1, 5):
+        name = f'COCO_train2014_{image_id:012d}.jpg'
+        Image.fromarray(flat_image(64, 64, (30 * image_id, 80, 120))).save(
+            osp.join(img_dir, name), quality=90)
+        instances['images'].append(
+            dict(id=image_id, file_name=name, height=64, width=64))
+    refs, expected, sent_id = [], {}, 0
+    for ref_id, (image_id, split, cat, polygons, texts) in spec.items():
+        split = (rename or {}).get(split, split)
+        instances['annotations'].append(
+            dict(id=1000 + ref_id, image_id=image_id, category_id=cat,
+                 segmentation=polygons, area=0.0, bbox=[0, 0, 1, 1],
+                 iscrowd=0))
+        sentences = _sentences(texts, sent_id)
+        refs.append(
+            dict(sent_ids=[s['sent_id'] for s in sentences],
+                 file_name=f'COCO_train2014_{image_id:012d}_{ref_id}.jpg',
+                 ann_id=1000 + ref_id, ref_id=ref_id, image_id=image_id,
+                 split=split, sentences=sentences, category_id=cat))
+        expected[ref_id] = dict(split=split, texts=texts,
+                                category=categories[cat], polygons=polygons,
+                                size=(64, 64))
+        sent_id += len(texts)
+    _write_refer(root, dataset, split_by, refs, instances, 'utf-8')
+    return dict(refs=expected, overlapping_ref=12)
+
+
+def refer_api_mask(polygons_or_rles, height, width):
+    """What the refer API's ``getMask`` returns as the target: the parts
+    decoded, summed over parts, and pixels equal to 1 kept (LAVT / RMSIN
+    then keep ``mask == 1``)."""
+    if isinstance(polygons_or_rles[0], list):
+        rle = mask_utils.frPyObjects(polygons_or_rles, height, width)
+    else:
+        rle = [dict(r, counts=r['counts'].encode()) if isinstance(
+            r['counts'], str) else r for r in polygons_or_rles]
+    summed = np.sum(coco_decode(rle), axis=2).astype(np.uint8)
+    return (summed == 1).astype(np.uint8)
+
+
+def union_mask(polygons, height, width):
+    """Every pixel covered by any polygon."""
+    rles = mask_utils.frPyObjects(polygons, height, width)
+    return (coco_decode(rles).sum(axis=2) > 0).astype(np.uint8)
+
+
+# ------------------------------------------------------------- RefSegRS --
+
+
+def soft_edged_mask(size, box):
+    """A 0/255 mask of a box with a 1-px anti-aliased ring (30, 128, 220:
+    one under, two over the authors' ``> 50``)."""
+    y0, y1, x0, x1 = box
+    mask = np.zeros((size, size), np.uint8)
+    mask[y0 - 1:y1 + 1, x0 - 1:x1 + 1] = 128
+    mask[y0 - 1, x0 - 1:x1 + 1] = 30  # top edge, under 50
+    mask[y1, x0 - 1:x1 + 1] = 220  # bottom edge
+    mask[y0:y1, x0:x1] = 255
+    return mask
+
+
+def write_refsegrs(root, size=64):
+    """A RefSegRS copy: ``images/<id>.tif`` (RGB), ``masks/<id>.tif``
+    (0/255, ids 0-2 uncompressed, the rest LZW, with soft edges) and
+    ``output_phrase_{train,val,test}.txt`` (CRLF). Ids 1 and 2 share the
+    image (different expressions and masks).
+
+    Returns:
+        dict: ``splits`` (split -> list of (id, expression)), ``masks``
+        (id -> the {0, 1} mask the authors' ``> 50`` gives), ``stored``
+        (id -> the stored mask).
+    """
+    os.makedirs(osp.join(root, 'images'), exist_ok=True)
+    os.makedirs(osp.join(root, 'masks'), exist_ok=True)
+    splits = {
+        'train': [('0', 'car on the road'),
+                  ('1', 'building along the road'),
+                  ('2', 'low vegetation near the building')],
+        'val': [('3', 'the long truck')],
+        'test': [('4', 'road marking in the middle'),
+                 ('5', 'trees on the left')],
+    }
+    boxes = {'0': (10, 20, 10, 40), '1': (30, 50, 5, 25),
+             '2': (5, 15, 40, 60), '3': (20, 40, 20, 30),
+             '4': (28, 36, 2, 62), '5': (10, 54, 3, 12)}
+    masks, stored = {}, {}
+    for sample_id, box in boxes.items():
+        image_id = '1' if sample_id == '2' else sample_id
+        compression = None if int(sample_id) < 3 else 'tiff_lzw'
+        img_path = osp.join(root, 'images', sample_id + '.tif')
+        if sample_id == '2':  # the same tile under another id
+            shutil.copyfile(osp.join(root, 'images', '1.tif'), img_path)
+        else:
+            Image.fromarray(
+                flat_image(size, size, (20 * int(image_id), 100, 60),
+                           box)).save(img_path, compression=compression)
+        mask = soft_edged_mask(size, box)
+        Image.fromarray(mask).save(
+            osp.join(root, 'masks', sample_id + '.tif'),
+            compression=compression)
+        stored[sample_id] = mask
+        masks[sample_id] = (mask > 50).astype(np.uint8)
+    for split, lines in splits.items():
+        with open(osp.join(root, f'output_phrase_{split}.txt'), 'wb') as f:
+            f.write(''.join(f'{i} {t}\r\n' for i, t in lines).encode())
+    return dict(splits=splits, masks=masks, stored=stored)
