@@ -12,7 +12,10 @@ from mmengine import Config
 from mmseg.structures import SegDataSample
 
 from mmrrsis.datasets import RefSegRSDataset, SyntheticRefSegRSDataset
-from mmrrsis.datasets.synthetic import generate_scene
+from mmrrsis.datasets.synthetic import (
+    generate_scene,
+    make_synthetic_refsegrs,
+)
 from mmrrsis.registry import DATASETS
 
 PACKED_KEYS = {
@@ -335,3 +338,88 @@ def test_synthetic_dataset_generates_when_missing(tmp_path):
                                      'output_phrase_train.txt')) == before
     assert SyntheticRefSegRSDataset.generates_missing_data is True
     assert 'make_synthetic_refsegrs' in RefSegRSDataset.DATA_HINT
+
+
+# ------------------------------------------- generated once, rank 0 only --
+
+
+def _ann(root):
+    return osp.join(root, 'output_phrase_val.txt')
+
+
+def _synthetic(root):
+    return SyntheticRefSegRSDataset(
+        data_root=root, num_images=3, size=32, seed=5,
+        ann_file='output_phrase_val.txt')
+
+
+def test_synthetic_other_ranks_wait_for_rank_0(tmp_path, monkeypatch):
+    import mmrrsis.datasets.refsegrs as module
+    root = str(tmp_path / 'gen')
+    events = []
+
+    def rank0_meanwhile():  # rank 0 writes the set while rank 1 waits
+        events.append('barrier')
+        make_synthetic_refsegrs(root, 3, size=32, seed=5,
+                                show_progress=False)
+
+    monkeypatch.setattr(module, 'get_dist_info', lambda: (1, 2))
+    monkeypatch.setattr(module, 'barrier', rank0_meanwhile)
+    monkeypatch.setattr(SyntheticRefSegRSDataset, '_generate',
+                        lambda self: events.append('generated'))
+    ds = _synthetic(root)
+    assert events == ['barrier'] and len(ds) > 0
+
+
+def test_synthetic_rank_0_generates_before_the_barrier(tmp_path,
+                                                       monkeypatch):
+    import mmrrsis.datasets.refsegrs as module
+    roots = [str(tmp_path / 'gen')]
+    seen = []
+    monkeypatch.setattr(module, 'get_dist_info', lambda: (0, 2))
+    monkeypatch.setattr(module, 'barrier',
+                        lambda: seen.append(osp.isfile(_ann(roots[-1]))))
+    root = roots[0]
+    assert len(_synthetic(root)) > 0
+    assert seen == [True]  # the set was complete when the others went on
+    _synthetic(root)  # an existing set: no generation, but the barrier
+    assert seen == [True, True]
+    # a failure on rank 0 still releases the others, then raises
+    bad = str(tmp_path / 'not_empty')
+    roots.append(bad)
+    os.makedirs(bad)
+    open(osp.join(bad, 'other.txt'), 'w').close()
+    with pytest.raises(FileNotFoundError, match='not empty'):
+        _synthetic(bad)
+    assert seen == [True, True, False]
+
+
+def _gloo_worker(rank, root, init_file, log):
+    import torch.distributed as dist
+
+    import mmrrsis.datasets.synthetic as synthetic
+    dist.init_process_group('gloo', init_method=f'file://{init_file}',
+                            rank=rank, world_size=2)
+    original = synthetic.make_synthetic_refsegrs
+
+    def logged(*args, **kwargs):
+        with open(log, 'a') as f:
+            f.write(f'{rank}\n')
+        return original(*args, **kwargs)
+
+    synthetic.make_synthetic_refsegrs = logged
+    ds = _synthetic(root)
+    with open(log + f'.{rank}', 'w') as f:
+        f.write(str(len(ds)))
+    dist.destroy_process_group()
+
+
+def test_synthetic_generated_once_in_a_two_process_gloo_run(tmp_path):
+    import torch.multiprocessing as mp
+    root, log = str(tmp_path / 'gen'), str(tmp_path / 'log')
+    mp.start_processes(_gloo_worker,
+                       args=(root, str(tmp_path / 'init'), log),
+                       nprocs=2, start_method='fork')
+    assert open(log).read().split() == ['0']  # rank 0 only, once
+    sizes = {open(log + f'.{r}').read() for r in (0, 1)}
+    assert len(sizes) == 1 and int(sizes.pop()) > 0

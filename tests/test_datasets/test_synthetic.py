@@ -9,6 +9,7 @@ from collections import defaultdict
 
 import cv2
 import numpy as np
+import published_formats
 import pytest
 
 from mmrrsis.datasets.synthetic import (
@@ -170,6 +171,46 @@ def test_refer_generator_writes_refer_layout(refer_root):
                                    'JPEGImages'))) == 8
     with pytest.raises(ValueError, match='max_sentences'):
         make_synthetic_refer(root, 1, max_sentences=9, show_progress=False)
+
+
+@pytest.mark.parametrize('dataset', ['rrsisd', 'refcoco'])
+def test_refer_generator_writes_published_encodings(tmp_path, dataset):
+    """RRSIS-D: a list of one compressed RLE with str counts; RefCOCO:
+    polygons. Read by the refer API's own getMask logic (re-implemented
+    in published_formats.refer_api_mask): ``segmentation[0]`` decides."""
+    root = str(tmp_path)
+    summary = make_synthetic_refer(root, 6, size=48, seed=4,
+                                   dataset=dataset, overlap_ratio=.5,
+                                   show_progress=False)
+    instances = json.load(open(osp.join(root, dataset, 'instances.json')))
+    meta = json.load(open(osp.join(root, dataset,
+                                   'synthetic_meta.json')))['samples']
+    written = set(summary['encodings'])
+    if dataset == 'rrsisd':
+        assert written == {'rle_list'}
+    else:
+        assert 'polygons' in written and 'overlapping_polygons' in written
+        assert written <= {'polygons', 'overlapping_polygons', 'rle_list'}
+    for ann in instances['annotations']:
+        seg = ann['segmentation']
+        assert isinstance(seg, list) and seg  # never a bare dict
+        target = cv2.imread(
+            osp.join(root, dataset, meta[str(ann['id'])]['mask_file']),
+            cv2.IMREAD_UNCHANGED)
+        if isinstance(seg[0], dict):
+            assert len(seg) == 1 and isinstance(seg[0]['counts'], str)
+            assert seg[0]['size'] == [48, 48]
+        else:
+            assert all(isinstance(p, list) for p in seg)
+        refer = published_formats.refer_api_mask(seg, 48, 48)
+        np.testing.assert_array_equal(
+            refer, decode_segmentation(seg, 48, 48, overlap='refer'))
+        np.testing.assert_array_equal(decode_segmentation(seg, 48, 48),
+                                      target)
+        if meta[str(ann['id'])]['encoding'] != 'overlapping_polygons':
+            np.testing.assert_array_equal(refer, target)
+    with pytest.raises(ValueError, match='encoding'):
+        make_synthetic_refer(root, 1, encoding='bitmap', show_progress=False)
 
 
 def test_cli(tmp_path):
