@@ -30,7 +30,9 @@ def parse_args(argv=None):
         metavar=('MIN', 'MAX'), help='expressions per image')
     parser.add_argument(
         '--mask-value', type=int, default=255,
-        help='stored value of target pixels (255 as RefSegRS, or 1)')
+        help='stored value of target pixels (255 as RefSegRS, or 1: then '
+        'read it with the dataset option mask_threshold=0, since '
+        "RefSegRS' rule is > 50)")
     parser.add_argument(
         '--no-category-masks', action='store_true',
         help='do not write category_masks/')

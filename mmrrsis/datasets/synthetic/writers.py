@@ -139,7 +139,9 @@ def make_synthetic_refsegrs(root: str,
         min_expressions (int): Fewest expressions per image. Defaults to 2.
         max_expressions (int): Most expressions per image. Defaults to 5.
         mask_value (int): Stored value of target pixels (RefSegRS stores
-            255; use 1 for 0/1 masks). Defaults to 255.
+            255; use 1 for 0/1 masks, which a RefSegRS dataset then reads
+            with ``mask_threshold=0`` instead of the authors' 50). Defaults
+            to 255.
         category_masks (bool): Also write ``category_masks/``, for a
             "every object of the right class" baseline. Defaults to True.
         show_progress (bool): Show a progress bar. Defaults to True.

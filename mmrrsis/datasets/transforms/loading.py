@@ -241,9 +241,10 @@ class LoadReferringAnnotations(BaseTransform):
             warnings.warn(
                 f'{count} mask(s) read leniently so far ({rule}); the '
                 f'latest, {path}: {problem}')
-        if raw.ndim == 2 and 0 < raw.max() <= threshold:
-            return (raw > 0).astype(np.uint8)  # 0/1: never all background
-        return binarize_mask(raw, threshold)
+        flat = raw.max(axis=2) if raw.ndim == 3 else raw
+        if 0 < flat.max() <= threshold:  # e.g. 0/1: never all background
+            return (flat > 0).astype(np.uint8)
+        return binarize_mask(flat, threshold)
 
     def _align_image(self, results: dict, mask_hw: Tuple[int, int],
                      origin: str, context: str) -> None:
