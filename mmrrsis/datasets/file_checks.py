@@ -10,6 +10,7 @@
 """
 import io
 import os.path as osp
+import warnings
 from typing import Optional, Tuple
 
 import cv2
@@ -71,9 +72,13 @@ def read_image_size(path: str,
             raise ValueError(f'{what} file is empty (0 bytes): {path}')
         source = io.BytesIO(data)
     try:
-        with Image.open(source) as img:
-            width, height = img.size
-            orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
+        # Pillow warns about damaged EXIF blocks; an unreadable header
+        # raises below with the file named, which says more
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')
+            with Image.open(source) as img:
+                width, height = img.size
+                orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     except (UnidentifiedImageError, OSError, ValueError,
             SyntaxError) as pil_error:
         shape = _decode_shape(path, backend_args)
