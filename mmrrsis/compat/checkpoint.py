@@ -77,10 +77,10 @@ class CorruptCheckpointError(ValueError):
     """A checkpoint file is empty, truncated or damaged."""
 
 
-def _unsafe_globals(filename: str) -> List[str]:
-    """Globals the file names that the safe loader does not allow."""
+def _unsafe_globals(filename: str, allowed_globals: list) -> List[str]:
+    """Globals the file names that are not in ``allowed_globals``."""
     allowed = set()
-    for item in SAFE_GLOBALS + REFERENCE_GLOBALS:
+    for item in allowed_globals:
         if isinstance(item, tuple):
             allowed.add(item[1])
         else:
@@ -92,11 +92,12 @@ def _unsafe_globals(filename: str) -> List[str]:
     return [n for n in names if n not in allowed]
 
 
-def _refusal(filename: str, error: Exception) -> UnsafeCheckpointError:
+def _refusal(filename: str, error: Exception,
+             allowed_globals: list) -> UnsafeCheckpointError:
     """The message for a file that needs full unpickling."""
-    names = _unsafe_globals(filename)
+    names = _unsafe_globals(filename, allowed_globals)
     if not names:
-        match = re.search(r'(?:GLOBAL|global:?) ([\w.]+)', str(error))
+        match = re.search(r'GLOBAL ([\w.]+)', str(error))
         names = [match.group(1)] if match else []
     why = ', '.join(names) if names else 'objects beyond tensors and data'
     hint = ''
@@ -214,7 +215,7 @@ def load_checkpoint_file(filename: str,
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
-        raise _refusal(filename, e) from None
+        raise _refusal(filename, e, allowed) from None
     except (EOFError, RuntimeError) as e:
         if 'zip' in str(e) or isinstance(e, EOFError):
             raise CorruptCheckpointError(
