@@ -149,6 +149,7 @@ class RRSISRunner(Runner):
         mmap threshold before anything large is allocated (see
         :func:`mmrrsis.utils.set_malloc_mmap_threshold`).
         """
+        self._dist_timeout_s = (env_cfg.get('dist_cfg') or {}).get('timeout')
         threshold = env_cfg.get('malloc_mmap_threshold')
         if threshold is not None:
             set_malloc_mmap_threshold(threshold)
@@ -165,8 +166,7 @@ class RRSISRunner(Runner):
         return bool(self.cfg.get('unsafe_load', False))
 
     def _dist_timeout(self) -> Optional[float]:
-        env_cfg = self.cfg.get('env_cfg') or {}
-        return (env_cfg.get('dist_cfg') or {}).get('timeout')
+        return getattr(self, '_dist_timeout_s', None)
 
     def train(self):
         """As mmengine; a collective timeout names rank and collective."""
