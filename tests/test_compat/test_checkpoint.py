@@ -1,5 +1,6 @@
 """Checkpoint files are read without running code from them."""
 import io
+import pickle
 import struct
 import zipfile
 
@@ -43,9 +44,9 @@ def test_import_changes_no_global_loader(tmp_path, payload_checkpoint):
     path = payload_checkpoint(tmp_path / 'evil.pth')
     loader = CheckpointLoader._get_checkpoint_loader(path)
     assert loader.__module__ == 'mmengine.runner.checkpoint'
-    with pytest.raises(Exception):
+    with pytest.raises(pickle.UnpicklingError):
         CheckpointLoader.load_checkpoint(path)
-    with pytest.raises(Exception):
+    with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
     assert not payload_checkpoint.marker.exists()
 

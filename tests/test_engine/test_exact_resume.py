@@ -101,7 +101,7 @@ def test_kill_and_resume_equals_uninterrupted(base_cfg, uninterrupted,
                                               by_epoch):
     work_dir = tmp_path / 'run'
     train(base_cfg, work_dir, kill_after=kill_after, by_epoch=by_epoch)
-    name = f'epoch_1.pth' if by_epoch else f'iter_{kill_after}.pth'
+    name = 'epoch_1.pth' if by_epoch else f'iter_{kill_after}.pth'
     with open(work_dir / 'last_checkpoint') as f:
         assert f.read().strip().endswith(name)
     resumed = train(base_cfg, work_dir, resume=True, by_epoch=by_epoch)
