@@ -38,11 +38,14 @@ setup(
     packages=find_packages(exclude=('configs', 'tools', 'demo', 'tests')),
     include_package_data=True,
     # mmcv is deliberately not listed: mmcv-lite and full mmcv install the
-    # same `mmcv` package, and `import mmrrsis` checks that one is present.
+    # same `mmcv` package, and `import mmrrsis` checks that one is present
+    # and in the range of its requirement file (one source for the ranges:
+    # requirements/*.txt, read here and by mmrrsis/compat/version_check.py).
     install_requires=parse_requirements('runtime') +
     parse_requirements('mminstall'),
     extras_require=dict(
         lite=parse_requirements('mmcv_lite'),
+        mmcv=parse_requirements('mmcv'),
         tests=parse_requirements('tests'),
         optional=parse_requirements('optional'),
     ),

@@ -8,7 +8,9 @@ printed below it::
         --out-file out.png
 
 Tiles larger than the training size can be predicted window by window
-with ``--slide-crop 480 --slide-stride 320``.
+with ``--slide-crop 480 --slide-stride 320``. The checkpoint is read
+without running code from it; ``--unsafe-load`` unpickles it completely
+(trusted files only).
 """
 import argparse
 import sys
@@ -23,6 +25,7 @@ from mmrrsis.apis import (
     pair_inputs,
     set_slide_inference,
 )
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.visualization import RRSISLocalVisualizer
 
 
@@ -52,6 +55,11 @@ def parse_args(argv=None):
         'of the window')
     parser.add_argument(
         '--show', action='store_true', help='also show it in a window')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle the checkpoint completely (runs code named in the '
+        'file; only for files you trust)')
     return parser.parse_args(argv)
 
 
@@ -60,13 +68,17 @@ def main(argv=None) -> None:
     try:
         pair_inputs(args.img, args.text)  # fail fast on bad input
         image = load_image(args.img)  # BGR
-        model = init_model(args.config, args.checkpoint, device=args.device)
+        model = init_model(
+            args.config,
+            args.checkpoint,
+            device=args.device,
+            unsafe_load=args.unsafe_load)
         if args.slide_crop:
             stride = args.slide_stride or max(1, args.slide_crop * 2 // 3)
             set_slide_inference(model, args.slide_crop, stride)
         result = inference_model(model, image, args.text)
-    except (FileNotFoundError, ValueError, TypeError,
-            CheckpointMismatchError) as e:
+    except (OSError, ValueError, TypeError, CheckpointMismatchError,
+            UnsafeCheckpointError, CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')
     visualizer = RRSISLocalVisualizer(
         name='image_demo', alpha=args.opacity)

@@ -8,9 +8,13 @@ Examples::
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 
 The metrics (oIoU, mIoU, Prec@X, per category) are logged and written as
-JSON under ``<work_dir>/<timestamp>/``.
+JSON under ``<work_dir>/<timestamp>/``. The checkpoint is read without
+running code from it and checked (CRCs, NaN/Inf, absurd values, keys and
+shapes of the model); ``--unsafe-load`` unpickles it completely (trusted
+files only).
 """
 import argparse
+import copy
 import os
 import os.path as osp
 
@@ -23,9 +27,15 @@ from mmrrsis.apis import (
     check_text_model,
     load_checkpoint_checked,
 )
-from mmrrsis.engine import DataNotFoundError, build_runner, destroy_dist
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.engine import (
+    DataNotFoundError,
+    DistTimeoutError,
+    build_runner,
+    destroy_dist,
+)
 from mmrrsis.evaluation import set_eval_resolution
-from mmrrsis.utils import register_all_modules
+from mmrrsis.utils import map_pipelines, register_all_modules
 
 
 def parse_args(argv=None):
@@ -72,6 +82,11 @@ def parse_args(argv=None):
         action='store_true',
         help='test-time augmentation (needs tta_model and tta_pipeline in '
         'the config)')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle the checkpoint completely (runs code named in the '
+        'file; only for files you trust)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:
@@ -123,7 +138,9 @@ def setup_cfg(cfg: Config, args) -> Config:
         if not cfg.get('tta_model') or not cfg.get('tta_pipeline'):
             raise SystemExit('--tta: this config defines no test-time '
                              'augmentation (tta_model and tta_pipeline)')
-        cfg.test_dataloader.dataset.pipeline = cfg.tta_pipeline
+        tta_pipeline = cfg.tta_pipeline
+        map_pipelines(cfg, ('test_dataloader', ),
+                      lambda _: copy.deepcopy(tta_pipeline))
         cfg.tta_model.module = cfg.model
         cfg.model = cfg.tta_model
     return cfg
@@ -154,11 +171,19 @@ def main(argv=None):
     try:
         check_text_model(model, args.config)
         # strict: a checkpoint of another model is an error, not a warning
-        load_checkpoint_checked(model, args.checkpoint, map_location='cpu')
-    except (CheckpointMismatchError, ValueError) as e:
+        load_checkpoint_checked(
+            model,
+            args.checkpoint,
+            map_location='cpu',
+            unsafe_load=args.unsafe_load)
+    except (CheckpointMismatchError, UnsafeCheckpointError,
+            CorruptCheckpointError, ValueError) as e:
         raise SystemExit(f'error: {e}') from None
     runner.logger.info(f'Loaded checkpoint {args.checkpoint}')
-    runner.test()
+    try:
+        runner.test()
+    except DistTimeoutError as e:
+        raise SystemExit(f'error: {e}') from None
     destroy_dist(runner)
 
 

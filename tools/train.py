@@ -6,6 +6,10 @@ Examples::
     python tools/train.py CONFIG --work-dir work_dirs/x --resume
     python tools/train.py CONFIG --amp      # fp16 on CUDA, bf16 on CPU
     bash tools/dist_train.sh CONFIG 8       # 8 processes (torchrun)
+
+Checkpoints (``load_from``, ``--resume``) are read without running code
+from them; ``--unsafe-load`` unpickles them completely (trusted files
+only, e.g. checkpoints written by plain mmengine).
 """
 import argparse
 import logging
@@ -19,7 +23,14 @@ from mmengine.model import is_model_wrapper
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
 from mmrrsis.apis import check_text_model
-from mmrrsis.engine import DataNotFoundError, build_runner, destroy_dist
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.engine import (
+    DataNotFoundError,
+    DistTimeoutError,
+    ResumeError,
+    build_runner,
+    destroy_dist,
+)
 from mmrrsis.utils import register_all_modules
 
 AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
@@ -37,8 +48,14 @@ def parse_args(argv=None):
         default=None,
         metavar='CHECKPOINT',
         help='continue a stopped run (weights, optimizer, scheduler, '
-        'iteration): from CHECKPOINT, or without it from the latest '
-        'checkpoint in the work dir')
+        'iteration, random states): from CHECKPOINT, or without it from the '
+        'newest checkpoint of the work dir that loads')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle checkpoints completely (runs code named in the file; '
+        'only for files you trust, e.g. written by plain mmengine). Without '
+        'it, checkpoints are read as weights and data only')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -109,6 +126,8 @@ def main(argv=None):
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
         enable_amp(cfg)
+    if args.unsafe_load:
+        cfg.unsafe_load = True
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None  # the latest checkpoint of the work dir
@@ -128,7 +147,11 @@ def main(argv=None):
         check_text_model(model, args.config)
     except ValueError as e:
         raise SystemExit(f'error: {e}') from None
-    runner.train()
+    try:
+        runner.train()
+    except (UnsafeCheckpointError, CorruptCheckpointError, ResumeError,
+            DistTimeoutError) as e:
+        raise SystemExit(f'error: {e}') from None
     destroy_dist(runner)
 
 

@@ -7,8 +7,13 @@ runner_type = 'RRSISRunner'
 env_cfg = dict(
     cudnn_benchmark=False,
     mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
-    # 'nccl' on GPUs; on CPUs use --cfg-options env_cfg.dist_cfg.backend=gloo
-    dist_cfg=dict(backend='nccl'),
+    # 'nccl' on GPUs; on CPUs use --cfg-options env_cfg.dist_cfg.backend=gloo.
+    # timeout (seconds): how long a rank waits in a collective for the
+    # others before the run fails, naming the rank and the collective (torch's
+    # default is 30 min). 10 min covers the longest legitimate wait (rank 0
+    # writing a Swin-B + BERT checkpoint with optimizer state, or generating
+    # a dataset, while the others wait); raise it for slower storage.
+    dist_cfg=dict(backend='nccl', timeout=600),
 )
 
 default_hooks = dict(
@@ -17,8 +22,11 @@ default_hooks = dict(
     logger=dict(
         type='RRSISLoggerHook', interval=50, log_metric_by_epoch=True),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # mmengine's CheckpointHook, safe to kill (old files deleted only after
+    # the new one is in place) and with what an exact --resume needs; keep
+    # at least 2 so that --resume can fall back if the newest is damaged
     checkpoint=dict(
-        type='CheckpointHook',
+        type='RRSISCheckpointHook',
         by_epoch=True,
         interval=1,
         max_keep_ckpts=3,

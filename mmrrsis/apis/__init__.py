@@ -1,21 +1,33 @@
 """Inference: build a model, predict masks of expressions, an inferencer."""
-from .inference import (
+from .checkpoint import (
+    MAX_ABS_WEIGHT,
     CheckpointMismatchError,
-    InferencePipeline,
-    check_text_model,
-    has_text_encoder,
+    check_weights,
+    load_checkpoint_checked,
+)
+from .inference import (
     inference_model,
     init_model,
-    load_checkpoint_checked,
-    load_image,
-    pair_inputs,
+    keeps_size,
     set_slide_inference,
 )
+from .inputs import ImageType, load_image, pair_inputs
+from .model_checks import check_text_model, has_text_encoder
+from .model_config import (
+    bert_config_of,
+    drop_pretrained_init,
+    load_config,
+    prepare_for_checkpoint,
+)
+from .pipeline import InferencePipeline, get_test_pipeline_cfg
 from .rrsis_inferencer import RRSISInferencer
 
 __all__ = [
-    'CheckpointMismatchError', 'InferencePipeline', 'RRSISInferencer',
-    'check_text_model', 'has_text_encoder', 'inference_model', 'init_model',
-    'load_checkpoint_checked', 'load_image', 'pair_inputs',
+    'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType',
+    'InferencePipeline', 'RRSISInferencer', 'bert_config_of',
+    'check_text_model', 'check_weights', 'drop_pretrained_init',
+    'get_test_pipeline_cfg', 'has_text_encoder', 'inference_model',
+    'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',
+    'load_image', 'pair_inputs', 'prepare_for_checkpoint',
     'set_slide_inference'
 ]

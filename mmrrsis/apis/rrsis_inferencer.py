@@ -20,14 +20,9 @@ from PIL import Image
 from mmrrsis.registry import INFERENCERS
 from mmrrsis.visualization import RRSISLocalVisualizer
 
-from .inference import (
-    ImageType,
-    InferencePipeline,
-    init_model,
-    keeps_size,
-    pair_inputs,
-    set_slide_inference,
-)
+from .inference import init_model, keeps_size, set_slide_inference
+from .inputs import ImageType, pair_inputs
+from .pipeline import InferencePipeline
 
 
 @INFERENCERS.register_module()
@@ -43,7 +38,7 @@ class RRSISInferencer(BaseInferencer):
         out['predictions']   # two (H, W) uint8 masks, 1 = target
 
     Images and expressions are paired as in
-    :func:`~mmrrsis.apis.inference.pair_inputs`: one image with any number
+    :func:`~mmrrsis.apis.pair_inputs`: one image with any number
     of expressions, one expression (a str) for every image, or lists of the
     same length. Images are file paths or BGR arrays (as ``cv2.imread``
     gives).
@@ -65,6 +60,9 @@ class RRSISInferencer(BaseInferencer):
         cfg_options (dict, optional): Overrides merged into the config.
             Defaults to None.
         show_progress (bool): Show a progress bar. Defaults to False.
+        unsafe_load (bool): Unpickle the checkpoint completely, which runs
+            any code it names; only for files you trust. Defaults to False
+            (weights only, see :func:`~mmrrsis.apis.load_checkpoint_checked`).
     """
 
     preprocess_kwargs: set = set()
@@ -82,9 +80,11 @@ class RRSISInferencer(BaseInferencer):
                  scope: str = 'mmrrsis',
                  slide: Optional[dict] = None,
                  cfg_options: Optional[dict] = None,
-                 show_progress: bool = False) -> None:
+                 show_progress: bool = False,
+                 unsafe_load: bool = False) -> None:
         init_default_scope(scope)
         self._cfg_options = cfg_options
+        self._unsafe_load = unsafe_load
         self._model_name = str(model) if isinstance(model,
                                                     (str, Path)) else None
         if isinstance(model, Path):
@@ -112,7 +112,8 @@ class RRSISInferencer(BaseInferencer):
             cfg if self._model_name is None else self._model_name,
             checkpoint=weights,
             device=device,
-            cfg_options=self._cfg_options)
+            cfg_options=self._cfg_options,
+            unsafe_load=self._unsafe_load)
         return model
 
     def _init_pipeline(self, cfg: Config) -> InferencePipeline:

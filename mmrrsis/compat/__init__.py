@@ -1,17 +1,26 @@
-"""Fixes that let mmrrsis run on the package versions it pins.
+"""Fixes that let mmrrsis run on the package versions it supports.
 
-Each module fixes one known incompatibility, in one place, and is applied by
-``import mmrrsis`` (see :func:`apply_all`):
+Each module fixes one known incompatibility, in one place:
 
 - :mod:`.version_check`: refuse unsupported mmengine/mmcv/mmseg versions
-  with a clear message;
+  with a clear message (the ranges are read from ``requirements/``);
 - :mod:`.mmcv_ops`: let mmseg import on mmcv-lite (no compiled ops);
-- :mod:`.checkpoint`: load local mmengine checkpoints under torch >= 2.6.
+- :mod:`.checkpoint`: read checkpoints under torch >= 2.6 without running
+  code from them (``weights_only=True`` plus a small allowlist, scoped to
+  mmrrsis's own loading calls; nothing global).
 
-These modules import only mmengine and the standard library, so they can run
-before mmseg's models are imported.
+``import mmrrsis`` applies the first two (see :func:`apply_all`). These
+modules import only torch, mmengine and the standard library, so they can
+run before mmseg's models are imported.
 """
-from .checkpoint import load_local_checkpoint, register_checkpoint_loader
+from .checkpoint import (
+    REFERENCE_GLOBALS,
+    SAFE_GLOBALS,
+    CorruptCheckpointError,
+    UnsafeCheckpointError,
+    check_zip_integrity,
+    load_checkpoint_file,
+)
 from .mmcv_ops import (
     MissingMMCVOpsError,
     has_compiled_ops,
@@ -19,10 +28,10 @@ from .mmcv_ops import (
     patch_mmcv_ops,
 )
 from .version_check import (
-    SUPPORTED_RANGES,
     check_dependencies,
     check_version,
     installed_version,
+    supported_ranges,
 )
 
 
@@ -30,12 +39,12 @@ def apply_all() -> None:
     """Check versions, then apply every fix (idempotent)."""
     check_dependencies()
     patch_mmcv_ops()
-    register_checkpoint_loader()
 
 
 __all__ = [
-    'apply_all', 'load_local_checkpoint', 'register_checkpoint_loader',
-    'MissingMMCVOpsError', 'has_compiled_ops', 'is_patched',
-    'patch_mmcv_ops', 'SUPPORTED_RANGES', 'check_dependencies',
-    'check_version', 'installed_version'
+    'apply_all', 'REFERENCE_GLOBALS', 'SAFE_GLOBALS',
+    'CorruptCheckpointError', 'UnsafeCheckpointError', 'check_zip_integrity',
+    'load_checkpoint_file', 'MissingMMCVOpsError', 'has_compiled_ops',
+    'is_patched', 'patch_mmcv_ops', 'check_dependencies', 'check_version',
+    'installed_version', 'supported_ranges'
 ]

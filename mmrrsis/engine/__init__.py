@@ -1,11 +1,26 @@
 """Training machinery specific to mmrrsis."""
+from .checkpoint_files import ResumeError, find_resumable, write_atomically
+from .checkpoint_hook import RRSISCheckpointHook
 from .data_check import DataNotFoundError, check_data_roots
+from .dist_timeout import DistTimeoutError, naming_dist_timeouts
 from .logger_hook import RRSISLoggerHook
+from .loops import RRSISEpochBasedTrainLoop
 from .optimizers import AutocastOptimWrapper, StepInBackwardOptimWrapper
+from .resume_state import (
+    get_rng_state,
+    message_hub_from_plain,
+    plain_message_hub,
+    set_rng_state,
+)
 from .runner import RRSISRunner, build_runner, destroy_dist, init_cpu_dist
+from .worker_seed import epoch_worker_init_fn
 
 __all__ = [
-    'AutocastOptimWrapper', 'DataNotFoundError', 'RRSISLoggerHook',
-    'RRSISRunner', 'StepInBackwardOptimWrapper', 'build_runner',
-    'check_data_roots', 'destroy_dist', 'init_cpu_dist'
+    'AutocastOptimWrapper', 'DataNotFoundError', 'DistTimeoutError',
+    'RRSISCheckpointHook', 'RRSISEpochBasedTrainLoop', 'RRSISLoggerHook',
+    'RRSISRunner', 'ResumeError', 'StepInBackwardOptimWrapper',
+    'build_runner', 'check_data_roots', 'destroy_dist',
+    'epoch_worker_init_fn', 'find_resumable', 'get_rng_state',
+    'init_cpu_dist', 'message_hub_from_plain', 'naming_dist_timeouts',
+    'plain_message_hub', 'set_rng_state', 'write_atomically'
 ]

@@ -15,36 +15,16 @@ A dataset class takes part by defining two class attributes:
   are not checked.
 """
 import os.path as osp
-from typing import Iterator, Optional, Tuple
+from typing import Optional
 
-from mmengine.config import Config, ConfigDict
+from mmengine.config import Config
 
 from mmrrsis.registry import DATASETS
-
-DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+from mmrrsis.utils.config_utils import iter_dataset_cfgs
 
 
 class DataNotFoundError(FileNotFoundError):
     """A dataset folder named by the config does not exist."""
-
-
-def _dataset_cfgs(cfg) -> Iterator[Tuple[str, ConfigDict]]:
-    """Yield (where, dataset cfg) for every dataset a config would build,
-    looking through wrappers (``dataset=...``/``datasets=[...]``)."""
-    for key in DATALOADERS:
-        loader = cfg.get(key)
-        if not loader or not loader.get('dataset'):
-            continue
-        stack = [(key + '.dataset', loader['dataset'])]
-        while stack:
-            where, ds = stack.pop()
-            if not isinstance(ds, dict):
-                continue
-            yield where, ds
-            if isinstance(ds.get('dataset'), dict):
-                stack.append((where + '.dataset', ds['dataset']))
-            for i, sub in enumerate(ds.get('datasets') or []):
-                stack.append((f'{where}.datasets[{i}]', sub))
 
 
 def _missing_root(ds: dict) -> Optional[str]:
@@ -65,7 +45,7 @@ def check_data_roots(cfg: Config) -> None:
             the expected folder (also as an absolute path) and the
             dataset's ``DATA_HINT``.
     """
-    for where, ds in _dataset_cfgs(cfg):
+    for where, ds in iter_dataset_cfgs(cfg):
         type_name = ds.get('type')
         if not isinstance(type_name, str):
             continue

@@ -18,19 +18,28 @@ import datetime
 import gc
 import os
 from copy import deepcopy
-from typing import Dict, Optional
+from functools import partial
+from typing import Callable, Dict, Optional, Union
 
 import torch
 import torch.distributed as torch_dist
+from mmengine.dataset import worker_init_fn as mmengine_worker_init_fn
 from mmengine.device import get_device
-from mmengine.dist import is_distributed
+from mmengine.dist import get_rank, is_distributed, master_only
 from mmengine.model import is_model_wrapper, revert_sync_batchnorm
-from mmengine.runner import Runner
+from mmengine.runner import EpochBasedTrainLoop, Runner
+from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from mmrrsis.compat import load_checkpoint_file
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
 from mmrrsis.utils.malloc import set_malloc_mmap_threshold
 
+from .checkpoint_files import ResumeError, find_resumable, write_atomically
 from .data_check import check_data_roots
+from .dist_timeout import naming_dist_timeouts
+from .loops import RRSISEpochBasedTrainLoop
+from .resume_state import message_hub_from_plain, set_rng_state
+from .worker_seed import epoch_worker_init_fn
 
 CPU_BACKENDS = ('gloo', 'mpi')
 
@@ -91,6 +100,31 @@ class RRSISRunner(Runner):
     - ``compile`` compiles the backbone, neck and decode head instead of
       the whole ``train_step`` (see :meth:`_maybe_compile`);
 
+    - **checkpoints never run code**: ``load_from``, ``--resume`` and
+      every other load read with
+      :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``,
+      zip CRCs checked); the top-level config key ``unsafe_load=True``
+      (``tools/train.py --unsafe-load``) unpickles completely;
+    - **checkpoints are written atomically** (a temporary file moved into
+      place with ``os.replace``, see
+      :func:`~mmrrsis.engine.checkpoint_files.write_atomically`);
+    - **automatic resume falls back**: ``resume=True`` without
+      ``load_from`` continues from the newest checkpoint of the work dir
+      that loads (``last_checkpoint``'s first), logging each one skipped
+      and why; :class:`ResumeError` when checkpoints exist but none loads;
+    - **resume is exact**: the random states and the position inside the
+      epoch saved by :class:`~mmrrsis.engine.RRSISCheckpointHook` are
+      restored (by :class:`~mmrrsis.engine.RRSISEpochBasedTrainLoop`); a
+      checkpoint from inside an epoch is refused with mmengine's own
+      epoch loop, which would restart the epoch;
+    - with ``randomness.deterministic=True``, dataloader workers are not
+      persistent and are seeded per epoch
+      (:func:`~mmrrsis.engine.worker_seed.epoch_worker_init_fn`), so data
+      randomness repeats after a resume too;
+    - a collective that times out (a stalled or dead rank) raises
+      :class:`~mmrrsis.engine.dist_timeout.DistTimeoutError` naming the
+      rank and the collective (``env_cfg.dist_cfg.timeout``, seconds);
+
     and, only in a distributed run on a process without CUDA:
 
     - the process group is created without ``torch.cuda.set_device``
@@ -98,6 +132,9 @@ class RRSISRunner(Runner):
     - the model is wrapped in DDP without ``device_ids`` and SyncBN layers
       become plain BN (SyncBN has no CPU kernel).
     """
+
+    _preloaded: Optional[tuple] = None
+    _resume_state: Optional[dict] = None
 
     @classmethod
     def from_cfg(cls, cfg) -> 'RRSISRunner':
@@ -112,6 +149,7 @@ class RRSISRunner(Runner):
         mmap threshold before anything large is allocated (see
         :func:`mmrrsis.utils.set_malloc_mmap_threshold`).
         """
+        self._dist_timeout_s = (env_cfg.get('dist_cfg') or {}).get('timeout')
         threshold = env_cfg.get('malloc_mmap_threshold')
         if threshold is not None:
             set_malloc_mmap_threshold(threshold)
@@ -120,6 +158,199 @@ class RRSISRunner(Runner):
             dist_cfg = dict(env_cfg.get('dist_cfg', {}))
             init_cpu_dist(self.launcher, **dist_cfg)
         super().setup_env(env_cfg)
+
+    @property
+    def unsafe_load(self) -> bool:
+        """Whether checkpoints are unpickled completely (config key
+        ``unsafe_load``; default False)."""
+        return bool(self.cfg.get('unsafe_load', False))
+
+    def _dist_timeout(self) -> Optional[float]:
+        return getattr(self, '_dist_timeout_s', None)
+
+    def train(self):
+        """As mmengine; a collective timeout names rank and collective."""
+        with naming_dist_timeouts(self._dist_timeout()):
+            return super().train()
+
+    def val(self) -> dict:
+        """As mmengine; a collective timeout names rank and collective."""
+        with naming_dist_timeouts(self._dist_timeout()):
+            return super().val()
+
+    def test(self) -> dict:
+        """As mmengine; a collective timeout names rank and collective."""
+        with naming_dist_timeouts(self._dist_timeout()):
+            return super().test()
+
+    def build_dataloader(self, dataloader, seed: Optional[int] = None,
+                         diff_rank_seed: bool = False):
+        """As mmengine; deterministic runs get per-epoch worker seeds.
+
+        With ``randomness.deterministic=True`` and workers, a config's
+        ``persistent_workers=True`` is turned off (said in the log):
+        persistent workers carry their random state from epoch to epoch,
+        which a resumed run cannot restore; and each epoch's workers are
+        seeded with :func:`~mmrrsis.engine.worker_seed.epoch_worker_init_fn`
+        unless the config names a ``worker_init_fn``.
+        """
+        deterministic = getattr(self, '_deterministic', False)
+        if deterministic and isinstance(dataloader, dict) and \
+                dataloader.get('num_workers', 0) > 0 and \
+                dataloader.get('persistent_workers', False):
+            dataloader = dict(dataloader, persistent_workers=False)
+            self.logger.info(
+                'randomness.deterministic=True: persistent_workers turned '
+                'off, so that every epoch\'s data workers start from seeds '
+                'a resumed run can repeat.')
+        custom_init = isinstance(dataloader,
+                                 dict) and 'worker_init_fn' in dataloader
+        loader = Runner.build_dataloader(dataloader, seed, diff_rank_seed)
+        init_fn = getattr(loader, 'worker_init_fn', None)
+        if deterministic and not custom_init and isinstance(
+                init_fn, partial) and init_fn.func is mmengine_worker_init_fn:
+            loader.worker_init_fn = partial(
+                epoch_worker_init_fn,
+                num_workers=init_fn.keywords['num_workers'],
+                rank=init_fn.keywords['rank'],
+                seed=init_fn.keywords['seed'],
+                sampler=loader.sampler)
+        return loader
+
+    def load_checkpoint(self,
+                        filename: str,
+                        map_location: Union[str, Callable] = 'cpu',
+                        strict: bool = False,
+                        revise_keys: Optional[list] = None):
+        """Load weights (``load_from``, resume) without running code.
+
+        As mmengine's, but read with
+        :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``
+        unless ``unsafe_load``), and a message hub stored as plain data
+        (:class:`~mmrrsis.engine.RRSISCheckpointHook`) is turned back into
+        ``HistoryBuffer`` objects.
+        """
+        if revise_keys is None:
+            revise_keys = [(r'^module.', '')]
+        if self._preloaded is not None and self._preloaded[0] == filename:
+            checkpoint = self._preloaded[1]
+        else:
+            checkpoint = load_checkpoint_file(
+                filename, map_location=map_location,
+                unsafe_load=self.unsafe_load)
+        self._preloaded = None
+        if isinstance(checkpoint, dict) and isinstance(
+                checkpoint.get('message_hub'), dict):
+            checkpoint['message_hub'] = message_hub_from_plain(
+                checkpoint['message_hub'])
+        self._resume_state = checkpoint.get('resume_state') if isinstance(
+            checkpoint, dict) else None
+        self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        checkpoint = _load_checkpoint_to_model(
+            model, checkpoint, strict, revise_keys=revise_keys)
+        self._has_loaded = True
+        self.logger.info(f'Load checkpoint from {filename}')
+        return checkpoint
+
+    @master_only
+    def save_checkpoint(self, out_dir: str, filename: str, *args,
+                        **kwargs) -> None:
+        """As mmengine, but written to a temporary file first and moved
+        into place with ``os.replace`` (local folders)."""
+        remote = '://' in str(out_dir) or kwargs.get(
+            'backend_args') or kwargs.get('file_client_args') or (
+                args and args[0])
+        if remote:
+            return super().save_checkpoint(out_dir, filename, *args,
+                                           **kwargs)
+        write_atomically(
+            out_dir, filename, lambda tmp: super(RRSISRunner, self).
+            save_checkpoint(out_dir, tmp, *args, **kwargs))
+
+    def load_or_resume(self) -> None:
+        """As mmengine; automatic resume falls back to an older checkpoint
+        when the newest does not load."""
+        if self._has_loaded or not (self._resume and self._load_from is None):
+            return super().load_or_resume()
+        map_location = get_device()
+        path, checkpoint, skipped = find_resumable(
+            self.work_dir, lambda p: load_checkpoint_file(
+                p, map_location=map_location, unsafe_load=self.unsafe_load))
+        for line in skipped:
+            self.logger.warning(f'Resume: skipped {line}')
+        if path is None:
+            if skipped:
+                raise ResumeError(
+                    f'No checkpoint in {self.work_dir} can be resumed:\n- ' +
+                    '\n- '.join(skipped) +
+                    '\nStart a new run (another --work-dir), or resume a '
+                    'given file with --resume FILE.')
+            self.logger.info(f'No checkpoint in {self.work_dir} to resume '
+                             'from: training starts from the beginning.')
+            return None
+        self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
+        self._preloaded = (path, checkpoint)
+        self.resume(path)
+        self._has_loaded = True
+
+    def resume(self, filename: str, *args, **kwargs) -> None:
+        """As mmengine, then the random states and the epoch position of
+        the checkpoint's ``resume_state`` are restored."""
+        self._resume_state = None
+        super().resume(filename, *args, **kwargs)
+        state, self._resume_state = self._resume_state or {}, None
+        loop = self.train_loop
+        batches_done = 0
+        if isinstance(loop, EpochBasedTrainLoop):
+            per_epoch = len(loop.dataloader)
+            batches_done = self.iter - self.epoch * per_epoch
+            saved_length = state.get('epoch_length', per_epoch)
+            if batches_done and saved_length != per_epoch:
+                raise ResumeError(
+                    f'{filename} was saved after batch {self.iter} of a run '
+                    f'with {saved_length} batches per epoch; this run has '
+                    f'{per_epoch} (another batch size, number of processes '
+                    'or dataset), so the place inside the epoch is unknown. '
+                    'Resume from a checkpoint saved at the end of an epoch.')
+            if batches_done and not isinstance(loop,
+                                               RRSISEpochBasedTrainLoop):
+                raise ResumeError(
+                    f'{filename} was saved inside epoch {self.epoch + 1} '
+                    f'(after {batches_done} of its {per_epoch} batches), and '
+                    f'{type(loop).__name__} would train that epoch again '
+                    'from its start. Use train_cfg.type='
+                    "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
+                    'or resume from a checkpoint saved at the end of an '
+                    'epoch.')
+        rng = self._rank_rng_state(state)
+        if rng is None:
+            self.logger.warning(
+                f'{filename} holds no random states (not written by '
+                'RRSISCheckpointHook): the resumed run will not repeat an '
+                'uninterrupted one exactly.')
+        if isinstance(loop, RRSISEpochBasedTrainLoop):
+            loop.resume_inside_epoch(batches_done, rng)
+        elif rng is not None:
+            for problem in set_rng_state(rng):
+                self.logger.warning(f'Resume: {problem}.')
+
+    def _rank_rng_state(self, state: dict) -> Optional[dict]:
+        """This rank's saved random states (rank 0's, with a warning, when
+        the number of processes changed)."""
+        states = state.get('rng') or []
+        if not states:
+            return None
+        rank = get_rank()
+        if len(states) != self.world_size:
+            self.logger.warning(
+                f'The checkpoint holds random states of {len(states)} '
+                f'processes, this run has {self.world_size}: each starts '
+                'from those of rank 0, so the run will differ from an '
+                'uninterrupted one.')
+            rank = 0
+        return states[rank]
 
     def _maybe_compile(self, target: str) -> None:
         """``compile`` in the config compiles the model's networks, not

@@ -14,12 +14,10 @@ of a config, so they stay consistent (``tools/test.py --resolution``).
 """
 from typing import List
 
+from mmrrsis.utils.config_utils import find_steps, map_pipelines, type_name
+
 ANNOTATION_LOADERS = ('LoadReferringAnnotations', 'LoadAnnotations')
 RESIZES = ('Resize', 'RandomResize')
-
-
-def _short(kind) -> str:
-    return kind.split('.')[-1] if isinstance(kind, str) else ''
 
 
 def reorder_pipeline(pipeline: List[dict], resolution: str) -> List[dict]:
@@ -37,19 +35,11 @@ def reorder_pipeline(pipeline: List[dict], resolution: str) -> List[dict]:
         raise ValueError("resolution must be 'original' or 'network', got "
                          f'{resolution!r}')
     steps = list(pipeline)
-    loaders = [
-        i for i, s in enumerate(steps) if _short(s.get('type')) in
-        ANNOTATION_LOADERS
-    ]
-    resizes = [
-        i for i, s in enumerate(steps) if _short(s.get('type')) in RESIZES
-    ]
-    if not loaders or not resizes:
+    loaders = find_steps(steps, ANNOTATION_LOADERS)
+    if not loaders or not find_steps(steps, RESIZES):
         return steps
     loader = steps.pop(loaders[0])
-    resizes = [
-        i for i, s in enumerate(steps) if _short(s.get('type')) in RESIZES
-    ]
+    resizes = find_steps(steps, RESIZES)
     index = resizes[-1] + 1 if resolution == 'original' else resizes[0]
     steps.insert(index, loader)
     return steps
@@ -78,13 +68,7 @@ def set_eval_resolution(cfg, resolution: str) -> None:
     """
     for name in ('val_evaluator', 'test_evaluator'):
         for metric in _evaluators(cfg.get(name)):
-            if _short(metric.get('type')) == 'RRSISMetric':
+            if type_name(metric) == 'RRSISMetric':
                 metric['resolution'] = resolution
-    for name in ('val_dataloader', 'test_dataloader'):
-        dataset = (cfg.get(name) or {}).get('dataset')
-        while dataset is not None and 'pipeline' not in dataset and \
-                'dataset' in dataset:  # dataset wrappers
-            dataset = dataset['dataset']
-        if dataset is not None and dataset.get('pipeline') is not None:
-            dataset['pipeline'] = reorder_pipeline(dataset['pipeline'],
-                                                   resolution)
+    map_pipelines(cfg, ('val_dataloader', 'test_dataloader'),
+                  lambda pipeline: reorder_pipeline(pipeline, resolution))

@@ -1,5 +1,14 @@
-"""Utilities: environment, registration and type aliases."""
+"""Utilities: environment, registration, config walking, type aliases."""
 from .collect_env import collect_env, mmcv_flavour
+from .config_utils import (
+    drop_steps,
+    find_steps,
+    iter_dataset_cfgs,
+    iter_dicts,
+    iter_pipelines,
+    map_pipelines,
+    type_name,
+)
 from .malloc import set_malloc_mmap_threshold
 from .set_env import register_all_modules
 from .typing_utils import (
@@ -18,5 +27,7 @@ __all__ = [
     'collect_env', 'mmcv_flavour', 'register_all_modules', 'ConfigType',
     'ForwardResults', 'MultiConfig', 'OptConfigType', 'OptMultiConfig',
     'OptSampleList', 'SampleList', 'TensorDict', 'TensorList',
-    'set_malloc_mmap_threshold'
+    'set_malloc_mmap_threshold', 'drop_steps', 'find_steps',
+    'iter_dataset_cfgs', 'iter_dicts', 'iter_pipelines', 'map_pipelines',
+    'type_name'
 ]

@@ -52,3 +52,5 @@ def test_image_demo_bad_input(tmp_path, refsegrs_root, lavt_tiny_ckpt):
     with pytest.raises(SystemExit, match='not found'):
         demo.main([str(tmp_path / 'x.tif'), 'a car', LAVT_TINY,
                    lavt_tiny_ckpt])
+    with pytest.raises(SystemExit, match='is a directory'):
+        demo.main([str(tmp_path), 'a car', LAVT_TINY, lavt_tiny_ckpt])

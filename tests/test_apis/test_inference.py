@@ -59,6 +59,9 @@ def test_pairing_rules(tmp_path):
         pair_inputs(a, None)
     with pytest.raises(FileNotFoundError, match='nowhere.png'):
         pair_inputs([a, str(tmp_path / 'nowhere.png')], 'x')
+    with pytest.raises(IsADirectoryError, match='is a directory, not an '
+                       'image file'):
+        pair_inputs([a, str(tmp_path)], 'x')
 
 
 def test_unreadable_images(tmp_path):
@@ -68,6 +71,8 @@ def test_unreadable_images(tmp_path):
         load_image(str(broken))
     with pytest.raises(FileNotFoundError, match='gone.tif'):
         load_image(str(tmp_path / 'gone.tif'))
+    with pytest.raises(IsADirectoryError, match=f'{tmp_path} is a directory'):
+        load_image(tmp_path)
     with pytest.raises(ValueError, match=r'\(H, W, 3\)'):
         load_image(np.zeros((4, 4, 2), np.uint8))
     gray = load_image(np.zeros((4, 5), np.uint8))

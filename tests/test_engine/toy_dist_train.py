@@ -10,9 +10,11 @@ import argparse
 import json
 import os
 import os.path as osp
+import signal
 
 import torch
 import torch.nn as nn
+from mmengine.hooks import Hook
 from mmengine.model import BaseModel
 from torch.utils.data import Dataset
 
@@ -49,6 +51,18 @@ class ToyModel(BaseModel):
         return pred
 
 
+class StopSelf(Hook):
+    """SIGSTOP this process after its second iteration (a stalled rank)."""
+
+    def after_train_iter(self, runner, batch_idx, data_batch=None,
+                         outputs=None) -> None:
+        if runner.iter == 1:
+            with open(osp.join(runner.work_dir, f'stopped{runner.rank}'),
+                      'w') as f:
+                f.write(str(os.getpid()))
+            os.kill(os.getpid(), signal.SIGSTOP)
+
+
 def num_threads() -> int:
     """Native threads of this process (Linux)."""
     return len(os.listdir('/proc/self/task'))
@@ -59,6 +73,10 @@ def main() -> None:
     parser.add_argument('work_dir')
     parser.add_argument('--launcher', default='none')
     parser.add_argument('--batch-size', type=int, default=2)
+    parser.add_argument(
+        '--timeout', type=float, help='env_cfg.dist_cfg.timeout (seconds)')
+    parser.add_argument(
+        '--stop-rank', type=int, help='this rank stops after 2 iterations')
     args = parser.parse_args()
 
     rank = int(os.environ.get('RANK', 0))
@@ -77,8 +95,9 @@ def main() -> None:
         train_cfg=dict(by_epoch=True, max_epochs=2),
         optim_wrapper=dict(optimizer=dict(type='SGD', lr=0.1)),
         launcher=args.launcher,
-        env_cfg=dict(dist_cfg=dict(backend='gloo')),
+        env_cfg=dict(dist_cfg=dict(backend='gloo', timeout=args.timeout)),
         default_hooks=dict(checkpoint=None, logger=None),
+        custom_hooks=[StopSelf()] if args.stop_rank == rank else [],
         default_scope='mmrrsis')
     runner.train()
     net = runner.model.module if hasattr(runner.model,

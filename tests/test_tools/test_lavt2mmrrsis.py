@@ -1,5 +1,6 @@
 """LAVT checkpoint conversion: key renames, patch-merging channel order,
 strict loading into the tiny LAVT model, and the CLI."""
+import argparse
 import importlib.util
 import os.path as osp
 import re
@@ -199,7 +200,15 @@ def test_cli(tmp_path):
     spec.loader.exec_module(cli)
     source = tiny_lavt(seed=3)
     src, dst = tmp_path / 'lavt.pth', tmp_path / 'out' / 'mmrrsis.pth'
-    torch.save(lavt_checkpoint(source), src)
+    checkpoint = lavt_checkpoint(source)
+    # what LAVT's train.py saves besides the weights
+    checkpoint.update(
+        optimizer=torch.optim.AdamW([torch.zeros(1, requires_grad=True)
+                                     ]).state_dict(),
+        epoch=39,
+        args=argparse.Namespace(lr=5e-5, swin_type='base', window12=True),
+        lr_scheduler=dict(last_epoch=100, base_lrs=[5e-5]))
+    torch.save(checkpoint, src)
     cli.main([str(src), str(dst)])
     target = tiny_lavt(seed=4)
     load_checkpoint(target, str(dst), map_location='cpu', strict=True)

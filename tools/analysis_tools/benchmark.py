@@ -66,8 +66,9 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
+from mmrrsis.apis import bert_config_of, drop_pretrained_init
 from mmrrsis.registry import MODELS
-from mmrrsis.utils import set_malloc_mmap_threshold
+from mmrrsis.utils import iter_dicts, set_malloc_mmap_threshold, type_name
 
 DUMMY_TEXT = 'the white car parked next to the building on the left'
 
@@ -91,24 +92,10 @@ def make_offline(cfg) -> None:
     when its tokenizer would come from the hub; ``Pretrained`` init_cfgs are
     dropped.
     """
-
-    def visit(node):
-        if isinstance(node, dict):
-            kind = str(node.get('type', ''))
-            if kind.split('.')[-1] == 'BertTextEncoder':
-                _offline_bert(node)
-            init_cfg = node.get('init_cfg')
-            if isinstance(init_cfg, dict) and init_cfg.get(
-                    'type') == 'Pretrained':
-                node['init_cfg'] = None
-            for value in node.values():
-                visit(value)
-        elif isinstance(node, (list, tuple)):
-            for value in node:
-                visit(value)
-
-    visit(cfg.model)
-    cfg.model.pop('pretrained', None)
+    drop_pretrained_init(cfg.model)
+    for node in iter_dicts(cfg.model):
+        if type_name(node) == 'BertTextEncoder':
+            _offline_bert(node)
 
 
 def _offline_bert(node: dict) -> None:
@@ -116,8 +103,7 @@ def _offline_bert(node: dict) -> None:
     local = isinstance(pretrained, str) and osp.isdir(pretrained)
     if node.get('bert_config') is None:
         if local and osp.isfile(osp.join(pretrained, 'config.json')):
-            with open(osp.join(pretrained, 'config.json')) as f:
-                node['bert_config'] = json.load(f)
+            node['bert_config'] = bert_config_of(pretrained)
         else:
             name = str(pretrained or '')
             dims = next(

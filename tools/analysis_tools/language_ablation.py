@@ -10,19 +10,26 @@ Example::
     python tools/analysis_tools/language_ablation.py \
         configs/synthetic/lgce_swin-mini_synthetic-128x128.py \
         work_dirs/lgce_synthetic/best_oIoU_epoch_6.pth --split val
+
+The checkpoint is loaded as by ``tools/test.py``: without running code from
+it (``--unsafe-load`` unpickles it completely), strictly, with its values
+checked.
 """
 import argparse
 import json
 import os.path as osp
+import sys
 from copy import deepcopy
 
 from mmengine.config import Config, DictAction
+from mmengine.model import is_model_wrapper
 
-import mmrrsis  # noqa: F401  (compatibility fixes, registries)
+from mmrrsis.apis import CheckpointMismatchError, load_checkpoint_checked
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.engine import build_runner
 
 
-def parse_args():
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Evaluate with true and with shuffled expressions')
     parser.add_argument('config', help='config file path')
@@ -41,7 +48,12 @@ def parse_args():
         nargs='+',
         action=DictAction,
         help='override settings, key=value (e.g. a.b=1)')
-    return parser.parse_args()
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle the checkpoint completely (runs code named in the '
+        'file; only for files you trust)')
+    return parser.parse_args(argv)
 
 
 def format_table(true_metrics: dict, shuffled: dict) -> str:
@@ -56,15 +68,15 @@ def format_table(true_metrics: dict, shuffled: dict) -> str:
     return '\n'.join(lines)
 
 
-def main():
-    args = parse_args()
+def main(argv=None):
+    args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     cfg.work_dir = args.work_dir or osp.join(
         './work_dirs', 'language_ablation',
         osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    cfg.load_from = None  # loaded strictly below
     cfg.resume = False
     # evaluate the chosen split through the test loop
     cfg.test_dataloader = deepcopy(cfg[f'{args.split}_dataloader'])
@@ -77,6 +89,14 @@ def main():
     cfg.default_hooks.pop('visualization', None)
 
     runner = build_runner(cfg)
+    model = runner.model.module if is_model_wrapper(
+        runner.model) else runner.model
+    try:
+        load_checkpoint_checked(
+            model, args.checkpoint, unsafe_load=args.unsafe_load)
+    except (OSError, CheckpointMismatchError, UnsafeCheckpointError,
+            CorruptCheckpointError) as e:
+        sys.exit(f'error: {e}')
     true_metrics = runner.test()
 
     # same runner and weights, expressions shuffled within the split

@@ -32,6 +32,9 @@ param_scheduler = [
         by_epoch=True,
         convert_to_iter_based=True)
 ]
-train_cfg = dict(type='EpochBasedTrainLoop', max_epochs=40, val_interval=1)
+# mmengine's epoch loop that also resumes inside an epoch (iteration
+# checkpoints) at the right batch, with the saved random states
+train_cfg = dict(
+    type='RRSISEpochBasedTrainLoop', max_epochs=40, val_interval=1)
 val_cfg = dict(type='ValLoop')
 test_cfg = dict(type='TestLoop')
