@@ -57,6 +57,27 @@ def make_samples(texts=TEXTS, shape=(64, 64), ori_shape=None, seed=0,
     return samples
 
 
+def make_text(batch=2, length=20, real=(7, 3), channels=16, seed=0):
+    """A TextFeatures record: random words (B, L, C), the first ``real[b]``
+    positions of sample b real, the rest padding."""
+    from mmrrsis.models.utils import TextFeatures
+    gen = torch.Generator().manual_seed(seed)
+    words = torch.randn(batch, length, channels, generator=gen)
+    mask = torch.zeros(batch, length)
+    for b, n in enumerate(real):
+        mask[b, :n] = 1
+    return TextFeatures(words, mask)
+
+
+def make_feats(channels, size=32, batch=2, seed=0):
+    """Multi-scale maps (B, C_i, size / 2^i, size / 2^i)."""
+    gen = torch.Generator().manual_seed(seed)
+    return [
+        torch.randn(batch, c, size // 2**i, size // 2**i, generator=gen)
+        for i, c in enumerate(channels)
+    ]
+
+
 def make_inputs(batch=2, shape=(64, 64), seed=0):
     """Normalised-looking image batch (B, 3, H, W)."""
     gen = torch.Generator().manual_seed(seed)
@@ -88,6 +109,8 @@ def helpers():
         build_model=build_model,
         make_samples=make_samples,
         make_inputs=make_inputs,
+        make_text=make_text,
+        make_feats=make_feats,
         texts=TEXTS,
         configs=CONFIGS,
         repo=REPO)

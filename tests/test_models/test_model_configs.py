@@ -38,6 +38,9 @@ def test_paper_recipe(name, helpers):
     model = cfg.model
     assert model.text_encoder.pretrained == 'bert-base-uncased'
     assert model.text_encoder.max_tokens == 20
+    # the reference loaders' token rule (issue 11)
+    assert model.text_encoder.truncation == 'reference'
+    assert model.data_preprocessor.type == 'RRSISDataPreProcessor'
     assert model.text_encoder.frozen_layers == [10, 11]
     backbone = model.backbone
     assert (backbone.embed_dims, backbone.window_size,
@@ -45,11 +48,13 @@ def test_paper_recipe(name, helpers):
     assert 'swin_base_patch4_window12_384_22k' in \
         backbone.init_cfg.checkpoint
     assert model.decode_head.loss_decode.class_weight == [0.9, 1.1]
-    is_rsfm = 'rsfm' in name
-    assert cfg.get('find_unused_parameters', False) == is_rsfm
+    # no model leaves a trainable parameter without a gradient (the
+    # re-implementation layout freezes what its reference discards)
+    assert not cfg.get('find_unused_parameters', False)
     if 'lgce' in name:
-        assert model.neck.type == 'LGCENeck'
-        assert model.neck.mode == ('rsfm' if is_rsfm else 'paper')
+        assert model.neck.type == ('LGCERSFMNeck'
+                                   if 'rsfm' in name else 'LGCENeck')
+        assert 'mode' not in model.neck
     else:
         assert 'neck' not in model or model.neck is None
     dataset = cfg.train_dataloader.dataset.type

@@ -39,8 +39,7 @@ def tiny_cfg(name, model_cfg):
         return model_cfg(name)
     cfg = model_cfg('lgce_swin-tiny')
     cfg['neck'] = dict(
-        type='LGCENeck',
-        mode='rsfm',
+        type='LGCERSFMNeck',
         in_channels=[32, 64, 128, 256],
         text_channels=32,
         num_heads=(4, 8),

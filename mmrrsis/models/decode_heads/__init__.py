@@ -1,4 +1,6 @@
-"""Decode heads."""
+"""Decode heads; a head that reads the text subclasses
+:class:`BaseTextDecodeHead`."""
+from .base_text_decode_head import BaseTextDecodeHead
 from .referring_decode_head import ReferringDecodeHead
 
-__all__ = ['ReferringDecodeHead']
+__all__ = ['BaseTextDecodeHead', 'ReferringDecodeHead']

@@ -1,0 +1,6 @@
+"""Fusions: the per-stage language fusion that a language-aware backbone
+calls (see :class:`BaseFusion`)."""
+from .base_fusion import BaseFusion
+from .pwam_fusion import PixelWordAttention, PWAMFusion
+
+__all__ = ['BaseFusion', 'PWAMFusion', 'PixelWordAttention']
