@@ -98,29 +98,31 @@ class ReferringDecodeHead(BaseDecodeHead):
         self.fuse_convs = nn.ModuleList()
         prev = self.in_channels[-1]
         for lateral in reversed(self.in_channels[:-1]):
-            self.fuse_convs.append(self.fuse_step(prev + lateral))
+            self.fuse_convs.append(
+                nn.Sequential(*[
+                    self.fuse_conv(k, prev + lateral if k == 0 else channels)
+                    for k in range(num_convs)
+                ]))
             prev = channels
         self.channels_last = channels_last
 
-    def fuse_step(self, in_channels: int) -> nn.Sequential:
-        """The convolutions of one fusion step, ``num_convs`` 3x3
-        ConvModules (conv, norm, act) from ``in_channels`` (the upsampled
-        deeper map and the lateral map, concatenated) to ``channels``.
+    def fuse_conv(self, index: int, in_channels: int) -> ConvModule:
+        """Conv ``index`` of a fusion step: a 3x3 ConvModule (conv, norm,
+        act) from ``in_channels`` (for ``index=0`` the upsampled deeper map
+        and the lateral map, concatenated) to ``channels``.
 
         A decoder that differs from LAVT's only in these layers (e.g.
         RMSIN's rotated convolutions) overrides this method.
         """
-        return nn.Sequential(*[
-            ConvModule(
-                in_channels if k == 0 else self.channels,
-                self.channels,
-                3,
-                padding=1,
-                bias=False,
-                conv_cfg=self.conv_cfg,
-                norm_cfg=self.norm_cfg,
-                act_cfg=self.act_cfg) for k in range(self.num_convs)
-        ])
+        return ConvModule(
+            in_channels,
+            self.channels,
+            3,
+            padding=1,
+            bias=False,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg)
 
     def forward(self, inputs: List[Tensor]) -> Tensor:
         """Decode fused multi-scale maps into logits.

@@ -1,5 +1,6 @@
-"""Losses."""
+"""Losses (the interface: :class:`BasePixelLoss`)."""
+from .base_pixel_loss import BasePixelLoss
 from .target_dice_loss import TargetDiceLoss
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
-__all__ = ['TargetDiceLoss', 'WeightedCrossEntropyLoss']
+__all__ = ['BasePixelLoss', 'TargetDiceLoss', 'WeightedCrossEntropyLoss']
