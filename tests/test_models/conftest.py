@@ -28,6 +28,14 @@ def model_cfg(name: str) -> dict:
     return copy.deepcopy(_CFG_CACHE[name])
 
 
+def leaf_model_cfg(path: str) -> dict:
+    """The ``model`` dict of a leaf config under ``configs/`` (a copy)."""
+    if path not in _CFG_CACHE:
+        _CFG_CACHE[path] = Config.fromfile(osp.join(CONFIGS,
+                                                    path)).model.to_dict()
+    return copy.deepcopy(_CFG_CACHE[path])
+
+
 def build_model(cfg: dict, seed: int = 0):
     """Build a model under scope mmrrsis with a fixed seed."""
     from mmrrsis.registry import MODELS
@@ -106,6 +114,7 @@ def helpers():
     from types import SimpleNamespace
     return SimpleNamespace(
         model_cfg=model_cfg,
+        leaf_model_cfg=leaf_model_cfg,
         build_model=build_model,
         make_samples=make_samples,
         make_inputs=make_inputs,

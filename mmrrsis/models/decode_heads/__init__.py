@@ -2,5 +2,6 @@
 :class:`BaseTextDecodeHead`."""
 from .base_text_decode_head import BaseTextDecodeHead
 from .referring_decode_head import ReferringDecodeHead
+from .rotated_decode_head import RotatedDecodeHead
 
-__all__ = ['BaseTextDecodeHead', 'ReferringDecodeHead']
+__all__ = ['BaseTextDecodeHead', 'ReferringDecodeHead', 'RotatedDecodeHead']

@@ -2,5 +2,9 @@
 calls (see :class:`BaseFusion`)."""
 from .base_fusion import BaseFusion
 from .pwam_fusion import PixelWordAttention, PWAMFusion
+from .rmsin_fusion import IntraScaleInteraction, RMSINFusion
 
-__all__ = ['BaseFusion', 'PWAMFusion', 'PixelWordAttention']
+__all__ = [
+    'BaseFusion', 'IntraScaleInteraction', 'PWAMFusion', 'PixelWordAttention',
+    'RMSINFusion'
+]

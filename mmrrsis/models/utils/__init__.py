@@ -1,5 +1,17 @@
-"""Model utilities: the text record, checkpoint key conversion."""
-from .ckpt_convert import convert_lavt, patch_merging_order
+"""Model utilities: the text record, layers shared by components,
+checkpoint key conversion."""
+from .adaptive_rotated_conv import (
+    AdaptiveRotatedConv2d,
+    RotationRouting,
+    kernel_rotation_matrix,
+    rotate_kernels,
+)
+from .ckpt_convert import (
+    convert_lavt,
+    convert_rmsin,
+    patch_merging_order,
+    save_converted,
+)
 from .text_features import (
     POOLINGS,
     MultiScaleTextModule,
@@ -10,6 +22,8 @@ from .text_features import (
 )
 
 __all__ = [
-    'convert_lavt', 'patch_merging_order', 'POOLINGS', 'MultiScaleTextModule',
-    'TextConditioned', 'TextFeatures', 'pool_words', 'takes_text'
+    'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
+    'rotate_kernels', 'convert_lavt', 'convert_rmsin', 'patch_merging_order',
+    'save_converted', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
+    'TextFeatures', 'pool_words', 'takes_text'
 ]

@@ -312,3 +312,53 @@ def test_slide_inference_on_a_batch_of_different_sizes(helpers):
     for got, expected in zip(batch, alone):
         torch.testing.assert_close(got.seg_logits.data,
                                    expected.seg_logits.data)
+
+
+RMSIN_TINY = 'tiny/rmsin_swin-tiny_refsegrs-64x64.py'
+
+
+def test_rmsin_loss_every_trainable_parameter_gets_a_gradient(helpers):
+    """RMSIN's last-stage gates and intra-scale module are frozen (their
+    result is unused); every other trainable parameter gets a gradient,
+    so DDP needs no find_unused_parameters."""
+    model = helpers.build_model(helpers.leaf_model_cfg(RMSIN_TINY))
+    assert type(model.neck).__name__ == 'CrossScaleInteraction'
+    model.train()
+    data = model.data_preprocessor(_train_batch(helpers), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {
+        'decode.loss_ce', 'decode.loss_dice', 'decode.acc_seg'
+    }
+    # 0.9 x weighted CE + 0.1 x Dice summed over 2 samples x 2 classes
+    assert 0 < losses['decode.loss_dice'] < 0.1 * 4
+    sum(v for k, v in losses.items() if k.startswith('decode.loss')
+        ).backward()
+    fusion = model.backbone.fusion
+    frozen_last = {
+        id(p)
+        for m in fusion.stream_modules(3) for p in m.parameters()
+    }
+    for name, param in model.named_parameters():
+        if id(param) in frozen_last:
+            assert not param.requires_grad and param.grad is None, name
+        elif param.requires_grad:
+            assert param.grad is not None and param.grad.abs().sum() > 0, \
+                name
+    assert frozen_last
+
+
+def test_rmsin_predict_whole_and_slide(helpers):
+    model = helpers.build_model(helpers.leaf_model_cfg(RMSIN_TINY)).eval()
+    inputs = helpers.make_inputs()
+    with torch.no_grad():
+        whole = model(inputs, helpers.make_samples(
+            ori_shape=(80, 96), with_gt=False), mode='predict')
+        model.test_cfg = type(model.test_cfg)(
+            mode='slide', crop_size=(32, 32), stride=(16, 16))
+        slide = model(inputs, helpers.make_samples(with_gt=False),
+                      mode='predict')
+    assert whole[0].seg_logits.data.shape == (2, 80, 96)
+    assert slide[1].pred_sem_seg.data.shape == (1, 64, 64)
+    a = _logits(model, inputs, helpers.texts, helpers)
+    b = _logits(model, inputs, helpers.texts[::-1], helpers)
+    assert a.shape == (2, 2, 16, 16) and not torch.allclose(a, b)
