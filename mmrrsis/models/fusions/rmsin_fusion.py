@@ -108,6 +108,11 @@ class RMSINFusion(PWAMFusion):
     backbone initialises every linear layer, the gates included, with a
     truncated normal of std 0.02: ``gate_init='trunc_normal'``.
 
+    The intra-scale module holds BatchNorms: with the backbone's
+    ``with_cp=True`` the fusion runs again in the backward pass, so their
+    running statistics are updated twice per training step (the outputs
+    and gradients are unchanged).
+
     Args:
         in_channels (Sequence[int]): Channels of each fused stage.
         norm_cfg (dict, optional): Norm of the intra-scale modules.
