@@ -28,6 +28,14 @@ def model_cfg(name: str) -> dict:
     return copy.deepcopy(_CFG_CACHE[name])
 
 
+def leaf_model_cfg(path: str) -> dict:
+    """The ``model`` dict of a leaf config under ``configs/`` (a copy)."""
+    if path not in _CFG_CACHE:
+        _CFG_CACHE[path] = Config.fromfile(osp.join(CONFIGS,
+                                                    path)).model.to_dict()
+    return copy.deepcopy(_CFG_CACHE[path])
+
+
 def build_model(cfg: dict, seed: int = 0):
     """Build a model under scope mmrrsis with a fixed seed."""
     from mmrrsis.registry import MODELS
@@ -55,6 +63,27 @@ def make_samples(texts=TEXTS, shape=(64, 64), ori_shape=None, seed=0,
             sample.gt_sem_seg = PixelData(data=gt)
         samples.append(sample)
     return samples
+
+
+def make_text(batch=2, length=20, real=(7, 3), channels=16, seed=0):
+    """A TextFeatures record: random words (B, L, C), the first ``real[b]``
+    positions of sample b real, the rest padding."""
+    from mmrrsis.models.utils import TextFeatures
+    gen = torch.Generator().manual_seed(seed)
+    words = torch.randn(batch, length, channels, generator=gen)
+    mask = torch.zeros(batch, length)
+    for b, n in enumerate(real):
+        mask[b, :n] = 1
+    return TextFeatures(words, mask)
+
+
+def make_feats(channels, size=32, batch=2, seed=0):
+    """Multi-scale maps (B, C_i, size / 2^i, size / 2^i)."""
+    gen = torch.Generator().manual_seed(seed)
+    return [
+        torch.randn(batch, c, size // 2**i, size // 2**i, generator=gen)
+        for i, c in enumerate(channels)
+    ]
 
 
 def make_inputs(batch=2, shape=(64, 64), seed=0):
@@ -85,9 +114,12 @@ def helpers():
     from types import SimpleNamespace
     return SimpleNamespace(
         model_cfg=model_cfg,
+        leaf_model_cfg=leaf_model_cfg,
         build_model=build_model,
         make_samples=make_samples,
         make_inputs=make_inputs,
+        make_text=make_text,
+        make_feats=make_feats,
         texts=TEXTS,
         configs=CONFIGS,
         repo=REPO)

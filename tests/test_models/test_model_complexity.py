@@ -51,3 +51,22 @@ def test_get_flops_on_tiny_configs(helpers, capsys):
                  'decode_head'):
         assert lavt['parts'][part] == lgce['parts'][part]
         assert lavt['parts'][part][1] > 0
+
+
+def test_get_flops_on_tiny_rmsin(helpers):
+    tool = load_tool(helpers)
+    result = tool.main([
+        osp.join(helpers.configs, 'tiny', 'rmsin_swin-tiny_refsegrs-64x64.py'),
+        '--shape', '64'
+    ])
+    model = helpers.build_model(
+        helpers.leaf_model_cfg('tiny/rmsin_swin-tiny_refsegrs-64x64.py'))
+    assert result['params'] == sum(p.numel() for p in model.parameters())
+    # the CIM neck and the rotated convolutions (grouped over the batch)
+    # are counted
+    assert result['parts']['neck'][1] > 0
+    head = result['parts']['decode_head'][1]
+    lavt = tool.count(
+        osp.join(helpers.configs, 'tiny', 'lavt_swin-tiny_refsegrs-64x64.py'),
+        (64, 64))
+    assert head > lavt['parts']['decode_head'][1]

@@ -38,6 +38,9 @@ def test_paper_recipe(name, helpers):
     model = cfg.model
     assert model.text_encoder.pretrained == 'bert-base-uncased'
     assert model.text_encoder.max_tokens == 20
+    # the reference loaders' token rule (issue 11)
+    assert model.text_encoder.truncation == 'reference'
+    assert model.data_preprocessor.type == 'RRSISDataPreProcessor'
     assert model.text_encoder.frozen_layers == [10, 11]
     backbone = model.backbone
     assert (backbone.embed_dims, backbone.window_size,
@@ -45,11 +48,13 @@ def test_paper_recipe(name, helpers):
     assert 'swin_base_patch4_window12_384_22k' in \
         backbone.init_cfg.checkpoint
     assert model.decode_head.loss_decode.class_weight == [0.9, 1.1]
-    is_rsfm = 'rsfm' in name
-    assert cfg.get('find_unused_parameters', False) == is_rsfm
+    # no model leaves a trainable parameter without a gradient (the
+    # re-implementation layout freezes what its reference discards)
+    assert not cfg.get('find_unused_parameters', False)
     if 'lgce' in name:
-        assert model.neck.type == 'LGCENeck'
-        assert model.neck.mode == ('rsfm' if is_rsfm else 'paper')
+        assert model.neck.type == ('LGCERSFMNeck'
+                                   if 'rsfm' in name else 'LGCENeck')
+        assert 'mode' not in model.neck
     else:
         assert 'neck' not in model or model.neck is None
     dataset = cfg.train_dataloader.dataset.type
@@ -138,3 +143,79 @@ def test_weight_decay_groups_follow_lavt(helpers):
         assert wd(name) == 0, name
     for name in decayed:
         assert wd(name) == pytest.approx(1e-2), name
+
+
+RMSIN = [
+    'rmsin/rmsin_swin-b_4xb2-40e_rrsisd-480x480.py',
+    'rmsin/rmsin_swin-b_4xb2-40e_refsegrs-480x480.py',
+]
+
+
+@pytest.mark.parametrize('name', RMSIN)
+def test_rmsin_recipe(name, helpers):
+    """RMSIN's train.py / args.py: AdamW 3e-5, wd 0.01 with LAVT's
+    no-decay keys, BERT layers 0-9, poly 0.9 per iteration, 40 epochs,
+    batch 2 per GPU, 480x480, seed 2401, boxes on 20% of the refs."""
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    assert cfg.default_scope == 'mmrrsis'
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('AdamW', 3e-5, 1e-2)
+    assert set(cfg.optim_wrapper.paramwise_cfg.custom_keys) == {
+        'norm', 'absolute_pos_embed', 'relative_position_bias_table'
+    }
+    (poly, ) = cfg.param_scheduler
+    assert (poly.power, poly.end, poly.convert_to_iter_based) == (0.9, 40,
+                                                                  True)
+    assert cfg.train_cfg.max_epochs == 40
+    assert cfg.train_dataloader.batch_size == 2
+    assert cfg.randomness.seed == 2401
+    assert not cfg.get('find_unused_parameters', False)
+    pipeline = [t.type for t in cfg.train_dataloader.dataset.pipeline]
+    assert pipeline.index('RandomBoxes') < pipeline.index('Resize')
+    boxes = cfg.train_dataloader.dataset.pipeline[pipeline.index(
+        'RandomBoxes')]
+    assert (boxes.prob, tuple(boxes.num_boxes), boxes.box_size) == (0.2,
+                                                                    (20, 60),
+                                                                    32)
+    assert 'RandomBoxes' not in [
+        t.type for t in cfg.test_dataloader.dataset.pipeline
+    ]
+    model = cfg.model
+    text = model.text_encoder
+    assert (text.pretrained, text.max_tokens, text.truncation) == (
+        'bert-base-uncased', 20, 'reference')
+    assert text.frozen_layers == [10, 11] and text.freeze_embeddings
+    assert text.eval_mode is False  # BERT trains in train mode (dropout)
+    assert model.backbone.fusion_cfg.type == 'RMSINFusion'
+    assert (model.backbone.embed_dims, model.backbone.window_size,
+            model.backbone.drop_path_rate) == (128, 12, 0.3)
+    assert model.neck.type == 'CrossScaleInteraction'
+    assert model.decode_head.type == 'RotatedDecodeHead'
+    ce, dice = model.decode_head.loss_decode
+    assert (ce.type, ce.class_weight, ce.loss_weight) == (
+        'WeightedCrossEntropyLoss', [0.9, 1.1], 0.9)
+    assert (dice.type, dice.reduction, dice.loss_weight) == (
+        'SoftmaxDiceLoss', 'sum', 0.1)
+
+
+def test_rmsin_swin_b_parameter_count(helpers):
+    """LAVT's 227,739,514 + visual gates 2,785,280 + intra-scale modules
+    152 + CIM 9,492,246 + rotation routings 19,971 = 240,037,163."""
+    cfg = helpers.model_cfg('rmsin_swin-b')
+    cfg['text_encoder'].update(
+        pretrained=None, bert_config=dict(), vocab='mmrrsis-tiny')
+    for part in (cfg['decode_head'], cfg['neck'],
+                 cfg['backbone']['fusion_cfg']):
+        part['norm_cfg'] = dict(type='BN', requires_grad=True)
+    model = helpers.build_model(cfg)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    assert count(model.neck) == 9_492_246
+    assert count(model.decode_head) == 20_670_981
+    assert count(model) == 240_037_163
+    frozen = {n for n, p in model.named_parameters() if not p.requires_grad}
+    assert {'backbone.fusion.gates.3.0.weight',
+            'backbone.fusion.visual_gates.3.2.weight',
+            'backbone.fusion.intra.3.blocks.0.identity.weight'} <= frozen

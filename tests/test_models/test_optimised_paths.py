@@ -16,6 +16,7 @@ from mmengine.optim import build_optim_wrapper
 
 from mmrrsis.models.backbones import LanguageAwareSwin
 from mmrrsis.models.text_encoders import TINY_VOCAB_NAME, BertTextEncoder
+from mmrrsis.models.utils import TextFeatures
 
 TINY_BERT = dict(
     vocab_size=512,
@@ -76,7 +77,7 @@ def _swin(with_cp=False):
         num_heads=[1, 2, 2, 4],
         drop_path_rate=0.3,  # random masks must be drawn again alike
         fusion_cfg=dict(
-            type='LAVTFusionNeck', text_channels=32, gate_init='last'),
+            type='PWAMFusion', text_channels=32, gate_init='last'),
         with_cp=with_cp)
 
 
@@ -94,7 +95,7 @@ def test_backbone_checkpointing_same_outputs_and_grads():
     for name, model in (('plain', plain), ('fast', fast)):
         model.train()
         torch.manual_seed(2)
-        feats = model(image, words, mask)
+        feats = model(image, TextFeatures(words, mask))
         sum((f * (i + 1)).mean() for i, f in enumerate(feats)).backward()
         outs[name] = [f.detach() for f in feats], words.grad.clone()
         words.grad = None
@@ -107,7 +108,7 @@ def test_backbone_checkpointing_same_outputs_and_grads():
     # no checkpointing without gradients (eval, inference)
     fast.eval()
     with torch.no_grad():
-        fast(image, words, mask)
+        fast(image, TextFeatures(words, mask))
     assert counter.calls == 3
 
 
@@ -128,7 +129,7 @@ def test_text_encoder_checkpointing_in_eval_mode():
     for name, model in (('plain', plain), ('fast', fast)):
         model.train()  # BERT stays in eval mode (no dropout)
         assert not model.bert.encoder.layer[0].attention.training
-        out, mask = model(TEXTS)
+        out, mask, _ = model(TEXTS)
         (out * mask[..., None]).square().mean().backward()
         feats[name] = out.detach()
     assert counter.calls == 2  # forward, then again in backward
@@ -142,13 +143,13 @@ def test_frozen_text_encoder_keeps_no_graph():
     plain, frozen = _twins(_encoder, freeze=True)
     plain.train()  # BERT in eval mode: no dropout
     with torch.no_grad():
-        expected, _ = plain(TEXTS)
+        expected = plain(TEXTS).words
     frozen.train()
-    feats, mask = frozen(TEXTS)
+    feats = frozen(TEXTS).words
     assert feats.grad_fn is None and not feats.requires_grad
     torch.testing.assert_close(feats, expected)
     # a partly trainable encoder still records its graph
-    feats, _ = plain(TEXTS)
+    feats = plain(TEXTS).words
     assert feats.requires_grad
 
 
@@ -284,7 +285,7 @@ def test_segmentor_all_switches_same_loss_and_grads(name, helpers):
 
 
 def test_pwam_float32_under_autocast():
-    from mmrrsis.models.necks.lavt_fusion_neck import PixelWordAttention
+    from mmrrsis.models.fusions import PixelWordAttention
     torch.manual_seed(0)
     pwam = PixelWordAttention(16, text_channels=32)
     gen = torch.Generator().manual_seed(0)

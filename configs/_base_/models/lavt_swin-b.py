@@ -7,7 +7,7 @@ norm_cfg = dict(type='SyncBN', requires_grad=True)
 # mmseg's pre-converted Swin-B ImageNet-22k 384 checkpoint (mmseg layout)
 swin_checkpoint = 'https://download.openmmlab.com/mmsegmentation/v0.5/pretrain/swin/swin_base_patch4_window12_384_22k_20220317-e5c09f74.pth'  # noqa: E501
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='RRSISDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
@@ -22,6 +22,9 @@ model = dict(
         pretrained='bert-base-uncased',
         max_tokens=20,
         padding='max_length',
+        # as the LAVT/RRSIS loaders: add [CLS]/[SEP], then cut to 20 ids
+        # (an expression of more than 18 word pieces loses [SEP])
+        truncation='reference',
         # LAVT optimises BERT layers 0-9 only and never switches BERT to
         # train mode (no dropout)
         freeze_embeddings=True,
@@ -48,7 +51,7 @@ model = dict(
         act_cfg=dict(type='GELU'),
         norm_cfg=dict(type='LN', requires_grad=True),
         fusion_cfg=dict(
-            type='LAVTFusionNeck',
+            type='PWAMFusion',
             text_channels=768,
             num_heads=1,
             dropout=0.,

@@ -3,7 +3,7 @@
 # vocabulary that ships with mmrrsis. Nothing is downloaded.
 norm_cfg = dict(type='BN', requires_grad=True)
 data_preprocessor = dict(
-    type='SegDataPreProcessor',
+    type='RRSISDataPreProcessor',
     mean=[123.675, 116.28, 103.53],
     std=[58.395, 57.12, 57.375],
     bgr_to_rgb=True,
@@ -41,7 +41,7 @@ model = dict(
         strides=(4, 2, 2, 2),
         out_indices=(0, 1, 2, 3),
         drop_path_rate=0.1,
-        fusion_cfg=dict(type='LAVTFusionNeck', text_channels=32)),
+        fusion_cfg=dict(type='PWAMFusion', text_channels=32)),
     decode_head=dict(
         type='ReferringDecodeHead',
         in_channels=[32, 64, 128, 256],

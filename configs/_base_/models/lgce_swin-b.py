@@ -8,7 +8,6 @@ model = dict(
         type='LGCENeck',
         in_channels=[128, 256, 512, 1024],
         text_channels=768,
-        mode='paper',
         scales=(0, 1, 2, 3),
         embed_dims=256,
         num_heads=8,

@@ -5,7 +5,6 @@ model = dict(
         type='LGCENeck',
         in_channels=[32, 64, 128, 256],
         text_channels=32,
-        mode='paper',
         scales=(0, 1, 2, 3),
         embed_dims=32,
         num_heads=4))

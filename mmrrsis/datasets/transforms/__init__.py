@@ -6,11 +6,12 @@ from .loading import (
     decode_segmentation,
     read_mask_file,
 )
+from .random_boxes import RandomBoxes
 from .text import CleanText, RandomSentence
 from .transforms import ReferringRandomFlip
 
 __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
-    'ReferringRandomFlip'
+    'ReferringRandomFlip', 'RandomBoxes'
 ]

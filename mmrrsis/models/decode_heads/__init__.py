@@ -1,4 +1,7 @@
-"""Decode heads."""
+"""Decode heads; a head that reads the text subclasses
+:class:`BaseTextDecodeHead`."""
+from .base_text_decode_head import BaseTextDecodeHead
 from .referring_decode_head import ReferringDecodeHead
+from .rotated_decode_head import RotatedDecodeHead
 
-__all__ = ['ReferringDecodeHead']
+__all__ = ['BaseTextDecodeHead', 'ReferringDecodeHead', 'RotatedDecodeHead']

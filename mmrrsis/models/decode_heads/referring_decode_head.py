@@ -94,24 +94,35 @@ class ReferringDecodeHead(BaseDecodeHead):
             align_corners=align_corners,
             loss_decode=loss_decode,
             **kwargs)
+        self.num_convs = num_convs
         self.fuse_convs = nn.ModuleList()
         prev = self.in_channels[-1]
         for lateral in reversed(self.in_channels[:-1]):
-            convs = []
-            for k in range(num_convs):
-                convs.append(
-                    ConvModule(
-                        prev + lateral if k == 0 else channels,
-                        channels,
-                        3,
-                        padding=1,
-                        bias=False,
-                        conv_cfg=self.conv_cfg,
-                        norm_cfg=self.norm_cfg,
-                        act_cfg=self.act_cfg))
-            self.fuse_convs.append(nn.Sequential(*convs))
+            self.fuse_convs.append(
+                nn.Sequential(*[
+                    self.fuse_conv(k, prev + lateral if k == 0 else channels)
+                    for k in range(num_convs)
+                ]))
             prev = channels
         self.channels_last = channels_last
+
+    def fuse_conv(self, index: int, in_channels: int) -> ConvModule:
+        """Conv ``index`` of a fusion step: a 3x3 ConvModule (conv, norm,
+        act) from ``in_channels`` (for ``index=0`` the upsampled deeper map
+        and the lateral map, concatenated) to ``channels``.
+
+        A decoder that differs from LAVT's only in these layers (e.g.
+        RMSIN's rotated convolutions) overrides this method.
+        """
+        return ConvModule(
+            in_channels,
+            self.channels,
+            3,
+            padding=1,
+            bias=False,
+            conv_cfg=self.conv_cfg,
+            norm_cfg=self.norm_cfg,
+            act_cfg=self.act_cfg)
 
     def forward(self, inputs: List[Tensor]) -> Tensor:
         """Decode fused multi-scale maps into logits.

@@ -1,5 +1,10 @@
-"""Losses."""
+"""Losses (the interface: :class:`BasePixelLoss`)."""
+from .base_pixel_loss import BasePixelLoss
+from .softmax_dice_loss import SoftmaxDiceLoss
 from .target_dice_loss import TargetDiceLoss
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
-__all__ = ['TargetDiceLoss', 'WeightedCrossEntropyLoss']
+__all__ = [
+    'BasePixelLoss', 'SoftmaxDiceLoss', 'TargetDiceLoss',
+    'WeightedCrossEntropyLoss'
+]

@@ -1,14 +1,15 @@
 """Soft Dice on the referred target, one score per expression."""
 from typing import Optional
 
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmrrsis.registry import MODELS
 
+from .base_pixel_loss import BasePixelLoss
+
 
 @MODELS.register_module()
-class TargetDiceLoss(BaseModule):
+class TargetDiceLoss(BasePixelLoss):
     """Soft Dice loss of the target class, averaged over the expressions.
 
     For sample b with target probability ``p = softmax(x)[:, target]`` and
@@ -36,35 +37,14 @@ class TargetDiceLoss(BaseModule):
                  eps: float = 1.0,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_dice') -> None:
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.target_class = target_class
         self.eps = eps
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss item."""
-        return self._loss_name
-
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                ignore_index: int = 255,
-                **kwargs) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            cls_score (Tensor): (B, K, H, W) logits.
-            label (Tensor): (B, H, W) class indices or ``ignore_index``.
-            weight (Tensor, optional): Unused; pixel weights have no
-                meaning for a per-sample ratio. Defaults to None.
-            ignore_index (int): Label of ignored pixels. Defaults to 255.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
+    def compute(self, cls_score: Tensor, label: Tensor,
+                weight: Optional[Tensor], ignore_index: int) -> Tensor:
+        """Mean over the expressions of 1 - Dice (``weight`` unused: a
+        per-sample ratio has no pixel weights)."""
         prob = cls_score.float().softmax(dim=1)[:, self.target_class]
         valid = (label != ignore_index).to(prob.dtype)
         gt = (label == self.target_class).to(prob.dtype)
@@ -72,4 +52,4 @@ class TargetDiceLoss(BaseModule):
         inter = (prob * gt).flatten(1).sum(1)
         total = prob.flatten(1).sum(1) + gt.flatten(1).sum(1)
         dice = (2 * inter + self.eps) / (total + self.eps)
-        return self.loss_weight * (1 - dice).mean()
+        return (1 - dice).mean()

@@ -3,14 +3,15 @@ from typing import Optional, Sequence
 
 import torch
 import torch.nn.functional as F
-from mmengine.model import BaseModule
 from torch import Tensor
 
 from mmrrsis.registry import MODELS
 
+from .base_pixel_loss import BasePixelLoss
+
 
 @MODELS.register_module()
-class WeightedCrossEntropyLoss(BaseModule):
+class WeightedCrossEntropyLoss(BasePixelLoss):
     """Pixel-wise softmax cross-entropy with class weights.
 
     .. math::
@@ -35,35 +36,14 @@ class WeightedCrossEntropyLoss(BaseModule):
                  class_weight: Optional[Sequence[float]] = None,
                  loss_weight: float = 1.0,
                  loss_name: str = 'loss_ce') -> None:
-        super().__init__()
+        super().__init__(loss_weight, loss_name)
         self.class_weight = None if class_weight is None else list(
             class_weight)
-        self.loss_weight = loss_weight
-        self._loss_name = loss_name
 
-    @property
-    def loss_name(self) -> str:
-        """Name of the loss item."""
-        return self._loss_name
-
-    def forward(self,
-                cls_score: Tensor,
-                label: Tensor,
-                weight: Optional[Tensor] = None,
-                ignore_index: int = 255,
-                **kwargs) -> Tensor:
-        """Compute the loss.
-
-        Args:
-            cls_score (Tensor): (B, K, H, W) logits.
-            label (Tensor): (B, H, W) class indices or ``ignore_index``.
-            weight (Tensor, optional): (B, H, W) extra pixel weights (e.g.
-                from a pixel sampler). Defaults to None.
-            ignore_index (int): Label of ignored pixels. Defaults to 255.
-
-        Returns:
-            Tensor: Scalar loss.
-        """
+    def compute(self, cls_score: Tensor, label: Tensor,
+                weight: Optional[Tensor], ignore_index: int) -> Tensor:
+        """The weighted mean cross-entropy; ``weight`` (B, H, W) are extra
+        pixel weights (e.g. from a pixel sampler)."""
         class_weight = None
         if self.class_weight is not None:
             class_weight = cls_score.new_tensor(self.class_weight)
@@ -81,4 +61,4 @@ class WeightedCrossEntropyLoss(BaseModule):
         if weight is not None:
             losses = losses * weight
             valid = valid * weight
-        return self.loss_weight * losses.sum() / valid.sum().clamp(min=1e-12)
+        return losses.sum() / valid.sum().clamp(min=1e-12)

@@ -1,5 +1,12 @@
-"""Necks: LAVT's pixel-word fusion and LGCE."""
-from .lavt_fusion_neck import LAVTFusionNeck, PixelWordAttention
+"""Necks: text-aware necks (LGCE, late fusion) share
+:class:`BaseTextNeck`; RMSIN's cross-scale interaction is a plain neck."""
+from .base_text_neck import BaseTextNeck
+from .cross_scale_interaction import CrossScaleInteraction
+from .lavt_fusion_neck import LAVTFusionNeck
 from .lgce_neck import LGCENeck
+from .lgce_rsfm_neck import LGCERSFMNeck
 
-__all__ = ['LAVTFusionNeck', 'PixelWordAttention', 'LGCENeck']
+__all__ = [
+    'BaseTextNeck', 'CrossScaleInteraction', 'LAVTFusionNeck', 'LGCENeck',
+    'LGCERSFMNeck'
+]

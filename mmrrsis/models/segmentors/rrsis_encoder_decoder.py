@@ -1,5 +1,5 @@
 """Encoder-decoder segmentor for referring segmentation."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence
 
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
@@ -8,6 +8,7 @@ from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.utils import add_prefix
 from torch import Tensor, nn
 
+from mmrrsis.models.utils import TextFeatures, takes_text
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import (
     ConfigType,
@@ -16,8 +17,6 @@ from mmrrsis.utils import (
     OptSampleList,
     SampleList,
 )
-
-TextFeats = Tuple[Tensor, Tensor]
 
 
 @MODELS.register_module()
@@ -29,27 +28,32 @@ class RRSISEncoderDecoder(EncoderDecoder):
 
         loss(inputs, data_samples)
           texts = [s.metainfo['text'] ...]
-          W, M  = text_encoder(texts)                 # (B, L, C_t), (B, L)
-          x     = backbone(inputs, W, M)              # language-aware
+          text  = text_encoder(texts)        # TextFeatures: words (B, L, C_t),
+                                             # mask (B, L), sentence
+          x     = backbone(inputs, text)     # language-aware (LAVT, RMSIN)
                   (or backbone(inputs) for a plain mmseg backbone)
-          x     = neck(x, W, M) for each neck         # LGCE, late fusion
-                  (or neck(x) for a plain mmseg neck)
-          losses = decode_head.loss(x, ...) (+ auxiliary heads)
+          x     = neck(x, text) for each neck          # LGCE, late fusion
+                  (or neck(x) for a plain neck, e.g. RMSIN's CIM)
+          losses = decode_head.loss(x, ...)   (+ auxiliary heads)
+                   (decode_head.loss(x, text, ...) for a text-aware head)
 
         predict(inputs, data_samples)
           inference -> whole: encode_decode(inputs, metas)
-                    -> slide: W, M encoded once, then
-                       encode_decode(crop, metas, (W, M)) per crop
+                    -> slide: text encoded once, then
+                       encode_decode(crop, metas, text) per crop
           postprocess_result -> pred_sem_seg, seg_logits
 
-    A module takes the text when its class sets ``with_text = True``.
-    ``neck`` may be one config or a list applied in order.
+    A backbone, neck or head gets the text record exactly when it
+    subclasses :class:`~mmrrsis.models.utils.TextConditioned` (the
+    contract; ``docs/add_a_model.md``). ``neck`` may be one config or a
+    list applied in order.
 
     Args:
         backbone (dict): Image encoder.
         decode_head (dict): Decode head.
-        text_encoder (dict): Text encoder with ``out_channels`` and
-            ``forward(texts) -> (word_feats, word_mask)``. Required.
+        text_encoder (dict): A
+            :class:`~mmrrsis.models.text_encoders.BaseTextEncoder`:
+            ``forward(texts) -> TextFeatures``. Required.
         neck (dict | list[dict], optional): Neck(s). Defaults to None.
         auxiliary_head (dict | list[dict], optional): Defaults to None.
         train_cfg (dict, optional): Defaults to None.
@@ -140,68 +144,73 @@ class RRSISEncoderDecoder(EncoderDecoder):
             texts.append(text)
         return texts
 
-    def encode_text(self, texts: List[str]) -> TextFeats:
+    def encode_text(self, texts: List[str]) -> TextFeatures:
         """Run the text encoder.
 
         Args:
             texts (list[str]): B expressions.
 
         Returns:
-            tuple[Tensor, Tensor]: ``word_feats`` (B, L, C_t) and
-            ``word_mask`` (B, L).
+            TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L) and
+            ``sentence`` (B, C_t) or None.
         """
-        return self.text_encoder(texts)
+        text = self.text_encoder(texts)
+        if not isinstance(text, TextFeatures):
+            raise TypeError(
+                f'{type(self.text_encoder).__name__} returned '
+                f'{type(text).__name__}; a text encoder must return '
+                'mmrrsis.models.utils.TextFeatures (see BaseTextEncoder).')
+        return text
 
     # ------------------------------------------------------------- features
     def extract_feat(self,
                      inputs: Tensor,
-                     text_feats: Optional[TextFeats] = None) -> List[Tensor]:
+                     text: Optional[TextFeatures] = None) -> List[Tensor]:
         """Image features fused with the text.
 
         Args:
             inputs (Tensor): (B, 3, H, W) images.
-            text_feats (tuple[Tensor, Tensor]): ``(word_feats, word_mask)``
-                from :meth:`encode_text`.
+            text (TextFeatures): From :meth:`encode_text`.
 
         Returns:
             list[Tensor]: Multi-scale maps for the decode head.
         """
-        if text_feats is None:
+        if text is None:
             raise ValueError('RRSISEncoderDecoder.extract_feat needs the '
                              'text features: call encode_text first.')
-        if getattr(self.backbone, 'with_text', False):
-            x = self.backbone(inputs, *text_feats)
+        if takes_text(self.backbone):
+            x = self.backbone(inputs, text)
         else:
             x = self.backbone(inputs)
         if self.with_neck:
             necks = self.neck if isinstance(self.neck,
                                             nn.ModuleList) else [self.neck]
             for neck in necks:
-                if getattr(neck, 'with_text', False):
-                    x = neck(x, *text_feats)
-                else:
-                    x = neck(x)
+                x = neck(x, text) if takes_text(neck) else neck(x)
         return x
 
     def encode_decode(self,
                       inputs: Tensor,
                       batch_img_metas: List[dict],
-                      text_feats: Optional[TextFeats] = None) -> Tensor:
+                      text: Optional[TextFeatures] = None) -> Tensor:
         """Logits at the input size.
 
         Args:
             inputs (Tensor): (B, 3, H, W) images.
             batch_img_metas (list[dict]): Metainfo, with 'text' when
-                ``text_feats`` is None.
-            text_feats (tuple[Tensor, Tensor], optional): Encoded text, to
-                reuse across crops. Defaults to None (encoded here).
+                ``text`` is None.
+            text (TextFeatures, optional): Encoded text, to reuse across
+                crops. Defaults to None (encoded here).
 
         Returns:
             Tensor: (B, num_classes, H, W) logits.
         """
-        if text_feats is None:
-            text_feats = self.encode_text(self.get_texts(batch_img_metas))
-        x = self.extract_feat(inputs, text_feats)
+        if text is None:
+            text = self.encode_text(self.get_texts(batch_img_metas))
+        x = self.extract_feat(inputs, text)
+        if takes_text(self.decode_head):
+            return self.decode_head.predict(x, text, batch_img_metas,
+                                            self.test_cfg)
         return self.decode_head.predict(x, batch_img_metas, self.test_cfg)
 
     # ------------------------------------------------------------ training
@@ -216,29 +225,34 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             dict[str, Tensor]: Loss components.
         """
-        text_feats = self.encode_text(self.get_texts(data_samples))
-        x = self.extract_feat(inputs, text_feats)
+        text = self.encode_text(self.get_texts(data_samples))
+        x = self.extract_feat(inputs, text)
         losses = dict()
-        losses.update(self._decode_head_forward_train(x, data_samples))
+        losses.update(
+            add_prefix(
+                self._head_loss(self.decode_head, x, text, data_samples),
+                'decode'))
         if self.with_auxiliary_head:
-            losses.update(self._auxiliary_head_forward_train(x, data_samples))
-        return losses
-
-    def _auxiliary_head_forward_train(self, inputs: List[Tensor],
-                                      data_samples: SampleList) -> dict:
-        losses = dict()
-        if isinstance(self.auxiliary_head, nn.ModuleList):
-            for idx, head in enumerate(self.auxiliary_head):
+            heads = self.auxiliary_head
+            if isinstance(heads, nn.ModuleList):
+                for idx, head in enumerate(heads):
+                    losses.update(
+                        add_prefix(
+                            self._head_loss(head, x, text, data_samples),
+                            f'aux_{idx}'))
+            else:
                 losses.update(
                     add_prefix(
-                        head.loss(inputs, data_samples, self.train_cfg),
-                        f'aux_{idx}'))
-        else:
-            losses.update(
-                add_prefix(
-                    self.auxiliary_head.loss(inputs, data_samples,
-                                             self.train_cfg), 'aux'))
+                        self._head_loss(heads, x, text, data_samples),
+                        'aux'))
         return losses
+
+    def _head_loss(self, head: nn.Module, x: List[Tensor],
+                   text: TextFeatures, data_samples: SampleList) -> dict:
+        """``head.loss``, with the text for a text-aware head."""
+        if takes_text(head):
+            return head.loss(x, text, data_samples, self.train_cfg)
+        return head.loss(x, data_samples, self.train_cfg)
 
     # ----------------------------------------------------------- inference
     def predict(self,
@@ -276,8 +290,11 @@ class RRSISEncoderDecoder(EncoderDecoder):
         if data_samples is None:
             raise ValueError('RRSISEncoderDecoder needs data samples '
                              "carrying metainfo['text'].")
-        text_feats = self.encode_text(self.get_texts(data_samples))
-        return self.decode_head.forward(self.extract_feat(inputs, text_feats))
+        text = self.encode_text(self.get_texts(data_samples))
+        x = self.extract_feat(inputs, text)
+        if takes_text(self.decode_head):
+            return self.decode_head.forward(x, text)
+        return self.decode_head.forward(x)
 
     def slide_inference(self, inputs: Tensor,
                         batch_img_metas: List[dict]) -> Tensor:
@@ -294,7 +311,7 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             Tensor: (B, num_classes, H, W) logits.
         """
-        text_feats = self.encode_text(self.get_texts(batch_img_metas))
+        text = self.encode_text(self.get_texts(batch_img_metas))
         h_stride, w_stride = self.test_cfg.stride
         h_crop, w_crop = self.test_cfg.crop_size
         batch_size, _, h_img, w_img = inputs.shape
@@ -313,8 +330,7 @@ class RRSISEncoderDecoder(EncoderDecoder):
                     dict(meta, img_shape=crop.shape[2:])
                     for meta in batch_img_metas
                 ]
-                crop_logits = self.encode_decode(crop, crop_metas,
-                                                 text_feats)
+                crop_logits = self.encode_decode(crop, crop_metas, text)
                 logits += F.pad(crop_logits,
                                 (x1, w_img - x2, y1, h_img - y2))
                 counts[:, :, y1:y2, x1:x2] += 1

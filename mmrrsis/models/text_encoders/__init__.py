@@ -1,7 +1,9 @@
-"""Text encoders: raw referring expressions in, word features out."""
+"""Text encoders: raw referring expressions in, a TextFeatures record out."""
+from .base_text_encoder import BaseTextEncoder, ExpressionLog
 from .bert_text_encoder import BertTextEncoder, build_bert_tokenizer
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
 
 __all__ = [
-    'BertTextEncoder', 'build_bert_tokenizer', 'TINY_VOCAB_NAME', 'tiny_vocab'
+    'BaseTextEncoder', 'BertTextEncoder', 'ExpressionLog',
+    'build_bert_tokenizer', 'TINY_VOCAB_NAME', 'tiny_vocab'
 ]

@@ -1,16 +1,21 @@
 """BERT text encoder: raw referring expressions in, word features out."""
 import os.path as osp
 from contextlib import nullcontext
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.model import BaseModule, initialize
+from mmengine.model import initialize
 from torch import Tensor
 
+from mmrrsis.models.utils import TextFeatures, pool_words
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
 
+from .base_text_encoder import BaseTextEncoder, ExpressionLog
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
+
+TRUNCATIONS = ('keep_sep', 'reference')
+SENTENCE_VECTORS = (None, 'masked_mean', 'mean', 'cls')
 
 
 def build_bert_tokenizer(vocab: Optional[str] = None,
@@ -67,17 +72,39 @@ def build_bert_tokenizer(vocab: Optional[str] = None,
 
 
 @MODELS.register_module()
-class BertTextEncoder(BaseModule):
+class BertTextEncoder(BaseTextEncoder):
     """Encode referring expressions with a HuggingFace ``BertModel``.
 
     The encoder owns its tokenizer: it takes the raw strings of a batch,
-    tokenizes them (``[CLS] words [SEP]``, truncated to ``max_tokens``),
-    runs BERT without its pooler and returns the last hidden layer with
-    the attention mask. LAVT's setting is ``max_tokens=20`` with every
-    sentence padded to that length (``padding='max_length'``);
-    ``padding='longest'`` pads only to the longest sentence of the batch.
-    Features at padded positions are what BERT computes there; consumers
-    must use ``word_mask``.
+    tokenizes them into word pieces, adds ``[CLS]``/``[SEP]``, applies the
+    token limit ``max_tokens`` and pads, runs BERT without its pooler and
+    returns :class:`~mmrrsis.models.utils.TextFeatures`: the last hidden
+    layer (``words``), the attention mask (``mask``) and, if
+    ``sentence`` is set, one vector per expression. LAVT's setting is
+    ``max_tokens=20`` with every sentence padded to that length
+    (``padding='max_length'``); ``padding='longest'`` pads only to the
+    longest sentence of the batch. Features at padded positions are what
+    BERT computes there; consumers must use the mask.
+
+    Truncation, for an expression of more than ``max_tokens - 2`` word
+    pieces:
+
+    - ``'keep_sep'`` (default) keeps ``[CLS]``, the first
+      ``max_tokens - 2`` pieces and ``[SEP]``, so every expression ends
+      with ``[SEP]`` as BERT was pretrained;
+    - ``'reference'`` adds ``[CLS]``/``[SEP]`` first and then cuts the ids
+      to ``max_tokens``, as the LAVT, RMSIN and RRSIS loaders do: a long
+      expression keeps one more word piece and loses ``[SEP]``. Use it
+      with weights trained by that code (the configs that reproduce those
+      recipes do).
+
+    Both give the same ids for expressions that fit.
+
+    Input checks (counted by :class:`ExpressionLog`, logged at the first
+    case and then at 10, 100, ... cases, never once per batch; counts in
+    :attr:`expression_log`): expressions cut to ``max_tokens``, and
+    expressions whose word pieces are all ``[UNK]`` (e.g. text in a script
+    the vocabulary does not cover), which give the model no information.
 
     Three ways to build it:
 
@@ -120,6 +147,13 @@ class BertTextEncoder(BaseModule):
             included. Defaults to 20.
         padding (str): ``'max_length'`` (pad to ``max_tokens``) or
             ``'longest'``. Defaults to ``'max_length'``.
+        truncation (str): ``'keep_sep'`` or ``'reference'`` (see above).
+            Defaults to ``'keep_sep'``.
+        sentence (str, optional): What ``TextFeatures.sentence`` holds:
+            None (nothing, as LAVT and RMSIN use no sentence vector),
+            ``'masked_mean'`` or ``'mean'`` of the word features (see
+            :func:`~mmrrsis.models.utils.pool_words`) or ``'cls'`` (the
+            last hidden state of ``[CLS]``). Defaults to None.
         lowercase (bool): Lower-case the text. Defaults to True.
         freeze (bool): Freeze the whole encoder. Defaults to False.
         freeze_embeddings (bool): Freeze the embedding layer. Defaults to
@@ -135,14 +169,14 @@ class BertTextEncoder(BaseModule):
             BERT itself is initialised when it is built. Defaults to None.
     """
 
-    with_text = True
-
     def __init__(self,
                  pretrained: Optional[str] = 'bert-base-uncased',
                  bert_config: OptConfigType = None,
                  vocab: Optional[str] = None,
                  max_tokens: int = 20,
                  padding: str = 'max_length',
+                 truncation: str = 'keep_sep',
+                 sentence: Optional[str] = None,
                  lowercase: bool = True,
                  freeze: bool = False,
                  freeze_embeddings: bool = False,
@@ -156,8 +190,20 @@ class BertTextEncoder(BaseModule):
         if padding not in ('max_length', 'longest'):
             raise ValueError(
                 f'padding must be "max_length" or "longest", got {padding}')
+        if truncation not in TRUNCATIONS:
+            raise ValueError(f'truncation must be one of {TRUNCATIONS}, got '
+                             f'"{truncation}".')
+        if sentence not in SENTENCE_VECTORS:
+            raise ValueError(f'sentence must be one of {SENTENCE_VECTORS}, '
+                             f'got "{sentence}".')
+        if max_tokens < 2:
+            raise ValueError(f'max_tokens={max_tokens} leaves no room for '
+                             '[CLS] and [SEP].')
         self.max_tokens = max_tokens
         self.padding = padding
+        self.truncation = truncation
+        self.sentence = sentence
+        self.expression_log = ExpressionLog(type(self).__name__)
         self.tokenizer = build_bert_tokenizer(
             vocab=vocab, pretrained=pretrained, lowercase=lowercase)
         if bert_config is not None:
@@ -221,6 +267,36 @@ class BertTextEncoder(BaseModule):
                     layer.training = mode
         return self
 
+    @property
+    def text_stats(self) -> Dict[str, int]:
+        """Counts of :attr:`expression_log`: ``seen``, ``truncated``,
+        ``unknown_only``."""
+        return dict(self.expression_log.counts)
+
+    def _token_ids(self, pieces: List[int], text: str) -> List[int]:
+        """``[CLS] pieces [SEP]`` under the token limit, checks counted."""
+        tok = self.tokenizer
+        if pieces and all(p == tok.unk_token_id for p in pieces):
+            self.expression_log.add(
+                'unknown_only',
+                f'every word piece of the expression "{text}" is '
+                f'{tok.unk_token}: the vocabulary does not cover its '
+                'script or words, so the model gets no information from it',
+                f'consisted of {tok.unk_token} tokens only')
+        ids = [tok.cls_token_id] + pieces + [tok.sep_token_id]
+        if len(ids) <= self.max_tokens:
+            return ids
+        rule = ('[SEP] kept' if self.truncation == 'keep_sep' else
+                '[SEP] lost, truncation="reference"')
+        self.expression_log.add(
+            'truncated',
+            f'the expression "{text}" has {len(ids)} tokens with [CLS] and '
+            f'[SEP] and was cut to max_tokens={self.max_tokens} ({rule})',
+            f'were cut to max_tokens={self.max_tokens} ({rule})')
+        if self.truncation == 'reference':
+            return ids[:self.max_tokens]
+        return ids[:self.max_tokens - 1] + [tok.sep_token_id]
+
     def tokenize(self, texts: List[str]) -> Tuple[Tensor, Tensor]:
         """Tokenize a batch of expressions.
 
@@ -232,18 +308,25 @@ class BertTextEncoder(BaseModule):
             ``attention_mask`` (B, L) long, 1 for real tokens; L is
             ``max_tokens`` or the longest length in the batch.
         """
-        encoded = self.tokenizer(
-            list(texts),
-            padding=self.padding,
-            truncation=True,
-            max_length=self.max_tokens,
-            return_tensors='pt')
+        texts = list(texts)
+        pieces = self.tokenizer(
+            texts, add_special_tokens=False, truncation=False)['input_ids']
+        self.expression_log.seen(len(texts))
+        ids = [self._token_ids(p, t) for p, t in zip(pieces, texts)]
+        length = self.max_tokens if self.padding == 'max_length' else max(
+            len(i) for i in ids)
+        input_ids = torch.full((len(ids), length),
+                               self.tokenizer.pad_token_id,
+                               dtype=torch.long)
+        attention_mask = torch.zeros((len(ids), length), dtype=torch.long)
+        for row, token_ids in enumerate(ids):
+            input_ids[row, :len(token_ids)] = torch.tensor(token_ids)
+            attention_mask[row, :len(token_ids)] = 1
         device = self.bert.embeddings.word_embeddings.weight.device
-        return (encoded['input_ids'].to(device),
-                encoded['attention_mask'].to(device))
+        return input_ids.to(device), attention_mask.to(device)
 
     def encode(self, input_ids: Tensor,
-               attention_mask: Tensor) -> Tuple[Tensor, Tensor]:
+               attention_mask: Tensor) -> TextFeatures:
         """Run BERT on token ids.
 
         Args:
@@ -251,25 +334,31 @@ class BertTextEncoder(BaseModule):
             attention_mask (Tensor): (B, L), 1 for real tokens.
 
         Returns:
-            tuple[Tensor, Tensor]: ``word_feats`` (B, L, C_t) last hidden
-            layer and ``word_mask`` (B, L) float, 1 for real tokens.
+            TextFeatures: ``words`` (B, L, C_t) last hidden layer,
+            ``mask`` (B, L) float with 1 for real tokens, ``sentence``
+            (B, C_t) or None (see ``sentence``).
         """
         frozen = not any(p.requires_grad for p in self.bert.parameters())
         with torch.no_grad() if frozen else nullcontext():
             outputs = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask)
-        word_feats = outputs.last_hidden_state
-        return word_feats, attention_mask.to(word_feats.dtype)
+        words = outputs.last_hidden_state
+        mask = attention_mask.to(words.dtype)
+        sentence = None
+        if self.sentence == 'cls':
+            sentence = words[:, 0]
+        elif self.sentence is not None:
+            sentence = pool_words(words, mask, self.sentence)
+        return TextFeatures(words, mask, sentence)
 
-    def forward(self, texts: Union[str, List[str]]) -> Tuple[Tensor, Tensor]:
+    def forward(self, texts: Union[str, List[str]]) -> TextFeatures:
         """Encode raw expressions.
 
         Args:
             texts (str | list[str]): One expression or B expressions.
 
         Returns:
-            tuple[Tensor, Tensor]: ``word_feats`` (B, L, C_t) and
-            ``word_mask`` (B, L) float with 1 for real tokens.
+            TextFeatures: See :meth:`encode`.
         """
         if isinstance(texts, str):
             texts = [texts]

@@ -1,4 +1,29 @@
-"""Model utilities: checkpoint key conversion."""
-from .ckpt_convert import convert_lavt, patch_merging_order
+"""Model utilities: the text record, layers shared by components,
+checkpoint key conversion."""
+from .adaptive_rotated_conv import (
+    AdaptiveRotatedConv2d,
+    RotationRouting,
+    kernel_rotation_matrix,
+    rotate_kernels,
+)
+from .ckpt_convert import (
+    convert_lavt,
+    convert_rmsin,
+    patch_merging_order,
+    save_converted,
+)
+from .text_features import (
+    POOLINGS,
+    MultiScaleTextModule,
+    TextConditioned,
+    TextFeatures,
+    pool_words,
+    takes_text,
+)
 
-__all__ = ['convert_lavt', 'patch_merging_order']
+__all__ = [
+    'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
+    'rotate_kernels', 'convert_lavt', 'convert_rmsin', 'patch_merging_order',
+    'save_converted', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
+    'TextFeatures', 'pool_words', 'takes_text'
+]

@@ -2,6 +2,8 @@ import pytest
 import torch
 from mmengine.registry import DefaultScope
 
+from mmrrsis.models.utils import takes_text
+
 MODELS_UNDER_TEST = ['lavt_swin-tiny', 'lgce_swin-tiny']
 
 
@@ -11,6 +13,16 @@ def built(helpers):
         name: helpers.build_model(helpers.model_cfg(name))
         for name in MODELS_UNDER_TEST
     }
+
+
+def _train_batch(helpers):
+    """Two random uint8 images with their data samples."""
+    return dict(
+        inputs=[
+            torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
+            for _ in range(2)
+        ],
+        data_samples=helpers.make_samples())
 
 
 def _logits(model, inputs, texts, helpers):
@@ -24,13 +36,7 @@ def test_loss_and_gradients(name, built, helpers):
     model = built[name]
     model.train()
     model.zero_grad()
-    data = dict(
-        inputs=[
-            torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
-            for _ in range(2)
-        ],
-        data_samples=helpers.make_samples())
-    data = model.data_preprocessor(data, True)
+    data = model.data_preprocessor(_train_batch(helpers), True)
     losses = model(**data, mode='loss')
     assert set(losses) == {'decode.loss_ce', 'decode.acc_seg'}
     loss = losses['decode.loss_ce']
@@ -153,7 +159,9 @@ def test_lgce_on_off(built, helpers):
 def test_neck_list_and_plain_necks(helpers):
     cfg = helpers.model_cfg('lgce_swin-tiny')
     lgce = cfg['neck']
-    rsfm = dict(lgce, mode='rsfm', num_heads=(4, 8), scales=(2, 3))
+    rsfm = dict(
+        type='LGCERSFMNeck', in_channels=lgce['in_channels'],
+        text_channels=lgce['text_channels'], num_heads=(4, 8))
     cfg['neck'] = [lgce, rsfm]
     model = helpers.build_model(cfg).eval()
     assert len(model.neck) == 2
@@ -194,15 +202,9 @@ def test_mix_config_under_mmseg_scope(helpers):
         model = MMSEG_MODELS.build(cfg.model)
         assert type(model).__name__ == 'RRSISEncoderDecoder'
         assert type(model.backbone).__name__ == 'ResNetV1c'
-        assert not getattr(model.backbone, 'with_text', False)
+        assert not takes_text(model.backbone) and takes_text(model.neck)
         model.train()
-        data = dict(
-            inputs=[
-                torch.randint(0, 255, (3, 64, 64), dtype=torch.uint8)
-                for _ in range(2)
-            ],
-            data_samples=helpers.make_samples())
-        data = model.data_preprocessor(data, True)
+        data = model.data_preprocessor(_train_batch(helpers), True)
         losses = model(**data, mode='loss')
         losses['decode.loss_ce'].backward()
     grads = [p.grad for p in model.neck.parameters()]
@@ -211,3 +213,152 @@ def test_mix_config_under_mmseg_scope(helpers):
     a = _logits(model, helpers.make_inputs(), helpers.texts, helpers)
     b = _logits(model, helpers.make_inputs(), helpers.texts[::-1], helpers)
     assert not torch.allclose(a, b)
+
+
+def _register_text_head():
+    from mmrrsis.models.decode_heads import BaseTextDecodeHead
+    from mmrrsis.registry import MODELS
+
+    class SentenceBiasHead(BaseTextDecodeHead):
+        """Test head: logits of the stride-4 map plus a per-expression
+        bias from the sentence vector (so the text reaches the head)."""
+
+        def __init__(self, text_channels, **kwargs):
+            super().__init__(**kwargs)
+            self.text_bias = torch.nn.Linear(text_channels, self.num_classes)
+            self.seen = []
+
+        def forward(self, inputs, text):
+            self.seen.append(text)
+            x = self._transform_inputs(inputs)
+            return self.cls_seg(x) + self.text_bias(
+                text.pool('masked_mean'))[..., None, None]
+
+    MODELS.register_module(
+        name='_SentenceBiasHead', module=SentenceBiasHead, force=True)
+
+
+def test_text_aware_decode_head_gets_the_record(helpers):
+    from mmrrsis.models.utils import TextFeatures
+    _register_text_head()
+    cfg = helpers.model_cfg('lavt_swin-tiny')
+    cfg['decode_head'] = dict(
+        type='_SentenceBiasHead',
+        text_channels=32,
+        in_channels=32,
+        in_index=0,
+        channels=32,
+        num_classes=2,
+        loss_decode=dict(type='mmrrsis.WeightedCrossEntropyLoss'))
+    model = helpers.build_model(cfg)
+    assert takes_text(model.decode_head)
+    model.train()
+    losses = model(
+        **model.data_preprocessor(_train_batch(helpers), True), mode='loss')
+    losses['decode.loss_ce'].backward()
+    assert model.decode_head.text_bias.weight.grad.abs().sum() > 0
+    assert isinstance(model.decode_head.seen[-1], TextFeatures)
+    model.eval()
+    inputs = helpers.make_inputs()
+    with torch.no_grad():
+        results = model(inputs, helpers.make_samples(with_gt=False),
+                        mode='predict')
+    assert results[0].seg_logits.data.shape == (2, 64, 64)
+    a = _logits(model, inputs, helpers.texts, helpers)
+    b = _logits(model, inputs, helpers.texts[::-1], helpers)
+    assert a.shape == (2, 2, 16, 16) and not torch.allclose(a, b)
+
+
+def test_text_encoder_must_return_the_record(helpers):
+    model = helpers.build_model(helpers.model_cfg('lavt_swin-tiny')).eval()
+    encode = model.text_encoder.forward
+    model.text_encoder.forward = lambda texts: tuple(encode(texts))[:2]
+    with pytest.raises(TypeError, match='TextFeatures'):
+        model.encode_text(list(helpers.texts))
+
+
+def test_slide_inference_on_a_batch_of_different_sizes(helpers):
+    """Tiles kept at their own size go through the data preprocessor
+    (mmseg's asserts equal sizes) and slide inference in one batch; each
+    prediction equals that of the tile alone."""
+    from mmseg.structures import SegDataSample
+    model = helpers.build_model(helpers.model_cfg('lavt_swin-tiny')).eval()
+    model.test_cfg = type(model.test_cfg)(
+        mode='slide', crop_size=(32, 32), stride=(32, 32))
+    gen = torch.Generator().manual_seed(0)
+    images = [
+        torch.randint(0, 255, (3, 64, 64), generator=gen, dtype=torch.uint8),
+        torch.randint(0, 255, (3, 96, 64), generator=gen, dtype=torch.uint8)
+    ]
+
+    def samples(imgs, texts):
+        return [
+            SegDataSample(
+                metainfo=dict(
+                    text=t, img_shape=i.shape[1:], ori_shape=i.shape[1:]))
+            for i, t in zip(imgs, texts)
+        ]
+
+    with torch.no_grad():
+        batch = model.test_step(
+            dict(inputs=images, data_samples=samples(images, helpers.texts)))
+        alone = [
+            model.test_step(
+                dict(inputs=[img], data_samples=samples([img], [text])))[0]
+            for img, text in zip(images, helpers.texts)
+        ]
+    assert [r.pred_sem_seg.shape for r in batch] == [(64, 64), (96, 64)]
+    assert [int(p) for p in batch[0].img_padding_size] == [0, 0, 0, 32]
+    for got, expected in zip(batch, alone):
+        torch.testing.assert_close(got.seg_logits.data,
+                                   expected.seg_logits.data)
+
+
+RMSIN_TINY = 'tiny/rmsin_swin-tiny_refsegrs-64x64.py'
+
+
+def test_rmsin_loss_every_trainable_parameter_gets_a_gradient(helpers):
+    """RMSIN's last-stage gates and intra-scale module are frozen (their
+    result is unused); every other trainable parameter gets a gradient,
+    so DDP needs no find_unused_parameters."""
+    model = helpers.build_model(helpers.leaf_model_cfg(RMSIN_TINY))
+    assert type(model.neck).__name__ == 'CrossScaleInteraction'
+    model.train()
+    data = model.data_preprocessor(_train_batch(helpers), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {
+        'decode.loss_ce', 'decode.loss_dice', 'decode.acc_seg'
+    }
+    # 0.9 x weighted CE + 0.1 x Dice summed over 2 samples x 2 classes
+    assert 0 < losses['decode.loss_dice'] < 0.1 * 4
+    sum(v for k, v in losses.items() if k.startswith('decode.loss')
+        ).backward()
+    fusion = model.backbone.fusion
+    frozen_last = {
+        id(p)
+        for m in fusion.stream_modules(3) for p in m.parameters()
+    }
+    for name, param in model.named_parameters():
+        if id(param) in frozen_last:
+            assert not param.requires_grad and param.grad is None, name
+        elif param.requires_grad:
+            assert param.grad is not None and param.grad.abs().sum() > 0, \
+                name
+    assert frozen_last
+
+
+def test_rmsin_predict_whole_and_slide(helpers):
+    model = helpers.build_model(helpers.leaf_model_cfg(RMSIN_TINY)).eval()
+    inputs = helpers.make_inputs()
+    with torch.no_grad():
+        whole = model(inputs, helpers.make_samples(
+            ori_shape=(80, 96), with_gt=False), mode='predict')
+        model.test_cfg = type(model.test_cfg)(
+            mode='slide', crop_size=(32, 32), stride=(16, 16))
+        slide = model(inputs, helpers.make_samples(with_gt=False),
+                      mode='predict')
+    assert whole[0].seg_logits.data.shape == (2, 80, 96)
+    assert slide[1].pred_sem_seg.data.shape == (1, 64, 64)
+    a = _logits(model, inputs, helpers.texts, helpers)
+    b = _logits(model, inputs, helpers.texts[::-1], helpers)
+    assert a.shape == (2, 2, 16, 16) and not torch.allclose(a, b)

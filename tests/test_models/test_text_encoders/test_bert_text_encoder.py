@@ -4,9 +4,11 @@ from transformers import BertConfig, BertModel, BertTokenizer
 
 from mmrrsis.models.text_encoders import (
     TINY_VOCAB_NAME,
+    BaseTextEncoder,
     BertTextEncoder,
     tiny_vocab,
 )
+from mmrrsis.models.utils import TextFeatures, pool_words
 
 TINY_BERT = dict(
     vocab_size=512,
@@ -34,9 +36,13 @@ def test_tiny_vocab_is_own_word_list():
 
 def test_features_mask_and_padding_policies():
     encoder = tiny_encoder().eval()
+    assert isinstance(encoder, BaseTextEncoder)
     texts = ['a car', 'the red building on the left of the road']
-    feats, mask = encoder(texts)
+    out = encoder(texts)
+    assert isinstance(out, TextFeatures) and out.sentence is None
+    feats, mask = out.words, out.mask
     assert feats.shape == (2, 20, 32) and mask.shape == (2, 20)
+    assert mask.dtype == feats.dtype
     assert encoder.out_channels == 32
     # [CLS] a car [SEP]
     assert mask[0].tolist() == [1.] * 4 + [0.] * 16
@@ -46,26 +52,106 @@ def test_features_mask_and_padding_policies():
     assert ids[0, 3] == encoder.tokenizer.sep_token_id
 
     longest = tiny_encoder(padding='longest').eval()
-    feats_l, mask_l = longest(texts)
+    feats_l, mask_l, _ = longest(texts)
     assert feats_l.shape == (2, 11, 32)
     torch.testing.assert_close(feats_l[1], feats[1, :11])
     # one expression as a plain str
-    assert encoder('a car')[0].shape == (1, 20, 32)
+    assert encoder('a car').words.shape == (1, 20, 32)
+
+
+LONG = 'one two three four five six seven eight'
 
 
 def test_truncation_keeps_max_tokens():
     encoder = tiny_encoder(max_tokens=6).eval()
-    _, mask = encoder(['one two three four five six seven eight'])
+    mask = encoder([LONG]).mask
     assert mask.shape == (1, 6) and mask.sum() == 6
+
+
+def _published_ids(vocab_file, text, max_tokens, keep_sep):
+    """The ids as the reference loaders build them (HF's slow tokenizer,
+    special tokens added, then cut to max_tokens), or HF's own
+    truncation, which keeps [SEP]."""
+    tokenizer = BertTokenizer(vocab_file=str(vocab_file))
+    if keep_sep:
+        return tokenizer.encode(text, truncation=True, max_length=max_tokens)
+    return tokenizer.encode(text, add_special_tokens=True)[:max_tokens]
+
+
+@pytest.mark.parametrize('truncation', ['keep_sep', 'reference'])
+def test_truncation_rules(truncation, tmp_path):
+    vocab_file = tmp_path / 'vocab.txt'
+    vocab_file.write_text('\n'.join(tiny_vocab()) + '\n')
+    encoder = tiny_encoder(
+        vocab=str(vocab_file), max_tokens=6, truncation=truncation)
+    ids, mask = encoder.tokenize([LONG, 'a car'])
+    expected = _published_ids(vocab_file, LONG, 6,
+                              truncation == 'keep_sep')
+    assert ids[0].tolist() == expected and mask[0].sum() == 6
+    sep = encoder.tokenizer.sep_token_id
+    if truncation == 'keep_sep':
+        assert ids[0, -1] == sep
+    else:
+        assert sep not in ids[0].tolist()
+        assert encoder.tokenizer.convert_ids_to_tokens(ids[0, 1:]) == [
+            'one', 'two', 'three', 'four', 'five'
+        ]
+    # expressions that fit: the same ids under both rules
+    assert ids[1].tolist()[:4] == _published_ids(vocab_file, 'a car', 6,
+                                                 False)
+    assert mask[1].tolist() == [1, 1, 1, 1, 0, 0]
+
+
+def test_truncated_and_unknown_expressions_are_said_with_counts(
+        monkeypatch):
+    from mmrrsis.models.text_encoders import base_text_encoder
+    messages = []
+    monkeypatch.setattr(base_text_encoder, 'print_log',
+                        lambda msg, **kwargs: messages.append(msg))
+    encoder = tiny_encoder(max_tokens=6).eval()
+    for _ in range(25):  # 25 batches of 2, one long expression each
+        encoder([LONG, 'a car'])
+    assert encoder.text_stats == dict(seen=50, truncated=25)
+    # the first case with the expression, then the counts at 10 (not 25
+    # lines): said once, and the running count
+    assert len(messages) == 2
+    assert LONG in messages[0] and 'max_tokens=6' in messages[0]
+    assert messages[1].endswith('10 of 20 expressions so far were cut to '
+                                'max_tokens=6 ([SEP] kept)')
+    messages.clear()
+    # text in a script the (English) vocabulary does not cover
+    encoder(['停在路边的白色汽车', 'a car'])
+    assert encoder.text_stats['unknown_only'] == 1
+    assert len(messages) == 1 and '[UNK]' in messages[0]
+    assert '停在路边的白色汽车' in messages[0]
+    encoder(['', 'car'])  # empty: no pieces, nothing unknown
+    assert encoder.text_stats['unknown_only'] == 1
+
+
+def test_sentence_vector_options():
+    texts = ['a car', 'the red building on the left of the road']
+    plain = tiny_encoder().eval()(texts)
+    for option, expected in [
+        ('masked_mean', pool_words(plain.words, plain.mask)),
+        ('mean', plain.words.mean(1)),
+        ('cls', plain.words[:, 0]),
+    ]:
+        out = tiny_encoder(sentence=option).eval()(texts)
+        torch.testing.assert_close(out.sentence, expected)
+        torch.testing.assert_close(out.pool('encoder'), expected)
+    with pytest.raises(ValueError, match='sentence vector'):
+        plain.pool('encoder')
+    with pytest.raises(ValueError, match='sentence'):
+        tiny_encoder(sentence='pooler')
 
 
 def test_padded_ids_do_not_change_real_word_features():
     encoder = tiny_encoder().eval()
     ids, attn = encoder.tokenize(['a car on the road'])
-    feats, _ = encoder.encode(ids, attn)
+    feats = encoder.encode(ids, attn).words
     noisy = ids.clone()
     noisy[attn == 0] = torch.randint(5, 400, (int((attn == 0).sum()), ))
-    feats2, _ = encoder.encode(noisy, attn)
+    feats2 = encoder.encode(noisy, attn).words
     real = attn[0].bool()
     torch.testing.assert_close(feats2[0, real], feats[0, real])
 
@@ -99,7 +185,7 @@ def test_pretrained_folder_loads_offline_and_survives_init(tmp_path):
         torch.testing.assert_close(param, bert.state_dict()[name])
     ids, attn = encoder.tokenize(['a car'])
     expected = bert.eval()(input_ids=ids, attention_mask=attn)[0]
-    torch.testing.assert_close(encoder(['a car'])[0], expected)
+    torch.testing.assert_close(encoder(['a car']).words, expected)
 
 
 def test_freezing_options_and_gradients():
@@ -108,7 +194,7 @@ def test_freezing_options_and_gradients():
     trainable = {n for n, p in encoder.named_parameters() if p.requires_grad}
     assert trainable and all(
         n.startswith('bert.encoder.layer.0.') for n in trainable)
-    feats, mask = encoder(['a car', 'the road'])
+    feats, mask, _ = encoder(['a car', 'the road'])
     (feats * mask[..., None]).sum().backward()
     for name, param in encoder.named_parameters():
         if name in trainable:
@@ -131,7 +217,8 @@ def test_eval_mode_disables_bert_dropout():
     encoder = tiny_encoder(eval_mode=True)
     encoder.train()
     assert encoder.training and not encoder.bert.training
-    torch.testing.assert_close(encoder(['a car'])[0], encoder(['a car'])[0])
+    torch.testing.assert_close(encoder(['a car']).words,
+                               encoder(['a car']).words)
     dropping = tiny_encoder().train()
     assert dropping.bert.training
 
@@ -143,6 +230,10 @@ def test_invalid_settings_raise(tmp_path):
         tiny_encoder(max_tokens=100)
     with pytest.raises(ValueError, match='padding'):
         tiny_encoder(padding='do_not_pad')
+    with pytest.raises(ValueError, match='truncation'):
+        tiny_encoder(truncation='right')
+    with pytest.raises(ValueError, match='CLS'):
+        tiny_encoder(max_tokens=1)
     with pytest.raises(FileNotFoundError):
         tiny_encoder(vocab=str(tmp_path / 'missing.txt'))
     with pytest.raises(ValueError):

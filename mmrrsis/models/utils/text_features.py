@@ -1,0 +1,139 @@
+"""The text record passed between referring components, and the marker of
+the components that take it.
+
+Contract (see ``docs/add_a_model.md``):
+
+- a text encoder (:class:`~mmrrsis.models.text_encoders.BaseTextEncoder`)
+  takes the raw expressions of a batch and returns one
+  :class:`TextFeatures`; it owns tokenisation and padding;
+- the segmentor encodes the text once per batch and passes the same
+  record to every component that subclasses :class:`TextConditioned`:
+  ``backbone(inputs, text)``, ``neck(feats, text)``,
+  ``decode_head.forward(feats, text)``; the others get no text;
+- a component needing one vector per expression calls
+  :meth:`TextFeatures.pool` (or :func:`pool_words`) and never averages the
+  word features itself.
+"""
+from typing import NamedTuple, Optional, Sequence
+
+from mmengine.model import BaseModule
+from torch import Tensor, nn
+
+from mmrrsis.utils import OptMultiConfig
+
+POOLINGS = ('masked_mean', 'mean', 'encoder')
+
+
+def pool_words(words: Tensor, mask: Tensor,
+               pooling: str = 'masked_mean') -> Tensor:
+    """One vector per expression from its word features.
+
+    Args:
+        words (Tensor): (B, L, C) word features.
+        mask (Tensor): (B, L), 1 for real tokens, 0 for padding.
+        pooling (str): ``'masked_mean'`` averages the real tokens only
+            (padding excluded); ``'mean'`` averages all L positions,
+            padding included (what the public LGCE re-implementation
+            does, so the result depends on the padded length). Defaults to
+            ``'masked_mean'``.
+
+    Returns:
+        Tensor: (B, C) sentence vectors.
+    """
+    if pooling == 'mean':
+        return words.mean(dim=1)
+    if pooling != 'masked_mean':
+        raise ValueError(f'pooling must be "masked_mean" or "mean", got '
+                         f'"{pooling}".')
+    weights = mask.to(words.dtype).unsqueeze(-1)
+    return (words * weights).sum(1) / weights.sum(1).clamp(min=1.)
+
+
+class TextFeatures(NamedTuple):
+    """What a text encoder returns for a batch of B expressions.
+
+    Attributes:
+        words (Tensor): (B, L, C_t) one feature per token, [CLS]/[SEP]
+            included; features at padded positions are whatever the
+            encoder computed there, so consumers must use ``mask``.
+        mask (Tensor): (B, L) float, 1 for real tokens, 0 for padding.
+            L is the encoder's padded length (e.g. LAVT's 20).
+        sentence (Tensor, optional): (B, C_t) the encoder's own sentence
+            vector, or None when it has none (BERT's pooler is not used
+            by LAVT/RMSIN). Defaults to None.
+    """
+
+    words: Tensor
+    mask: Tensor
+    sentence: Optional[Tensor] = None
+
+    def pool(self, pooling: str = 'masked_mean') -> Tensor:
+        """The sentence vector a component asks for.
+
+        Args:
+            pooling (str): ``'masked_mean'`` or ``'mean'`` (see
+                :func:`pool_words`), or ``'encoder'`` for :attr:`sentence`.
+                Defaults to ``'masked_mean'``.
+
+        Returns:
+            Tensor: (B, C_t) sentence vectors.
+        """
+        if pooling == 'encoder':
+            if self.sentence is None:
+                raise ValueError(
+                    'pooling="encoder" needs a text encoder that returns a '
+                    'sentence vector (TextFeatures.sentence is None).')
+            return self.sentence
+        return pool_words(self.words, self.mask, pooling)
+
+
+class TextConditioned:
+    """Marker of a component that takes the :class:`TextFeatures` record.
+
+    The segmentor passes the record to a backbone, neck or decode head
+    exactly when it subclasses this class; how each family takes it:
+
+    ========================  =========================================
+    family                    call
+    ========================  =========================================
+    backbone                  ``backbone(inputs, text) -> list[Tensor]``
+    neck                      ``neck(feats, text) -> list[Tensor]``
+    decode head               ``head.forward(feats, text) -> Tensor``
+    ========================  =========================================
+
+    ``with_text`` stays True on every such class for code that still
+    checks that flag (e.g. ``mmrrsis.apis.has_text_encoder``).
+    """
+
+    with_text = True
+
+
+class MultiScaleTextModule(BaseModule):
+    """Base of the modules that combine per-scale maps with word features
+    (fusions, text-aware necks): it records their widths.
+
+    Args:
+        in_channels (Sequence[int]): Width C_i of each scale.
+        text_channels (int): Width C_t of ``TextFeatures.words``.
+        init_cfg (dict | list[dict], optional): Initialisation config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 in_channels: Sequence[int],
+                 text_channels: int,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.in_channels = list(in_channels)
+        self.text_channels = text_channels
+
+
+def takes_text(module: nn.Module) -> bool:
+    """Whether the segmentor passes the text record to ``module``."""
+    return isinstance(module, TextConditioned)
+
+
+__all__ = [
+    'POOLINGS', 'MultiScaleTextModule', 'TextConditioned', 'TextFeatures',
+    'pool_words', 'takes_text'
+]
