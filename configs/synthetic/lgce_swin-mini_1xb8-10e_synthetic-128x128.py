@@ -61,7 +61,7 @@ param_scheduler = [
 ]
 default_hooks = dict(
     logger=dict(interval=20),
-    checkpoint=dict(interval=2, max_keep_ckpts=1),
+    checkpoint=dict(interval=2, max_keep_ckpts=2),
     # a few validation drawings (ground truth, prediction, expression)
     visualization=dict(draw=True, interval=20))
 randomness = dict(seed=0)

@@ -148,6 +148,7 @@ def test_weight_decay_groups_follow_lavt(helpers):
 RMSIN = [
     'rmsin/rmsin_swin-b_4xb2-40e_rrsisd-480x480.py',
     'rmsin/rmsin_swin-b_4xb2-40e_refsegrs-480x480.py',
+    'rmsin/rmsin_swin-b_4xb8-40e_rrsisd-480x480.py',  # the name
 ]
 
 

@@ -194,6 +194,6 @@ def test_cli_refuses_a_pickled_payload(tmp_path):
     checkpoint['args'] = _Payload()
     src = tmp_path / 'evil.pth'
     torch.save(checkpoint, src)
-    with pytest.raises(RuntimeError, match='does not unpickle'):
+    with pytest.raises(SystemExit, match='Refusing to load'):
         cli.main([str(src), str(tmp_path / 'out.pth')])
     assert _Payload.ran == [] and not (tmp_path / 'out.pth').exists()

@@ -15,19 +15,10 @@ The source is read without running code from it: weights, numbers and the
 completely (trusted files only).
 """
 import argparse
-import os
-import os.path as osp
 import sys
 
-import torch
-
-from mmrrsis.compat import (
-    REFERENCE_GLOBALS,
-    CorruptCheckpointError,
-    UnsafeCheckpointError,
-    load_checkpoint_file,
-)
-from mmrrsis.models.utils import convert_lavt
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.models.utils import convert_lavt, convert_reference_checkpoint
 
 
 def parse_args(argv=None):
@@ -46,37 +37,14 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def load(path: str, unsafe_load: bool):
-    """Read a reference checkpoint (weights, numbers, its ``args``)."""
-    try:
-        return load_checkpoint_file(
-            path,
-            map_location='cpu',
-            unsafe_load=unsafe_load,
-            extra_safe_globals=REFERENCE_GLOBALS)
-    except (OSError, UnsafeCheckpointError, CorruptCheckpointError) as e:
-        sys.exit(f'error: {e}')
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
-    checkpoint = load(args.src, args.unsafe_load)
-    bert_state = None
-    if args.bert:
-        bert_state = load(args.bert, args.unsafe_load)
-        if 'bert_model' in bert_state:
-            bert_state = bert_state['bert_model']
-    state_dict = convert_lavt(checkpoint, bert_state)
-    if not any(k.startswith('text_encoder.') for k in state_dict):
-        print('warning: no BERT weights found (neither "bert_model" nor '
-              '"text_encoder.*" in SRC, nor --bert); the text encoder keeps '
-              'the weights of its config.')
-    if osp.dirname(args.dst):
-        os.makedirs(osp.dirname(args.dst), exist_ok=True)
-    torch.save(
-        dict(state_dict=state_dict, meta=dict(converted_from=args.src)),
-        args.dst)
-    print(f'{len(state_dict)} tensors written to {args.dst}')
+    try:
+        count = convert_reference_checkpoint(
+            convert_lavt, args.src, args.dst, args.bert, args.unsafe_load)
+    except (OSError, UnsafeCheckpointError, CorruptCheckpointError) as e:
+        sys.exit(f'error: {e}')
+    print(f'{count} tensors written to {args.dst}')
 
 
 if __name__ == '__main__':

@@ -7,55 +7,46 @@ Usage::
 
 RMSIN's train.py saves ``{'model', 'optimizer', 'epoch', 'args',
 'lr_scheduler'}`` (plus ``'bert_model'`` for its ``lavt`` variant; the
-default ``lavt_one`` keeps BERT in ``model``). The file is read with
-``torch.load(weights_only=True)``: tensors and plain containers only, plus
-``argparse.Namespace`` (its ``args``); nothing in it can run code. The
-result loads strictly into ``configs/rmsin/rmsin_swin-b_*.py`` (RMSIN's
-own test.py loads with ``strict=False``). The key mapping is
+default ``lavt_one`` keeps BERT in ``model``). The file is read
+without running code from it: weights, numbers and the
+``argparse.Namespace`` of its ``args``
+(:data:`mmrrsis.compat.REFERENCE_GLOBALS`); ``--unsafe-load`` unpickles it
+completely (trusted files only). The result loads strictly into
+``configs/rmsin/rmsin_swin-b_*.py`` (RMSIN's own test.py loads with
+``strict=False``). The key mapping is
 :func:`mmrrsis.models.utils.convert_rmsin`.
 """
 import argparse
-import pickle
+import sys
 
-import torch
-
-from mmrrsis.models.utils import convert_rmsin, save_converted
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.models.utils import convert_reference_checkpoint, convert_rmsin
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(
         description='Convert an RMSIN checkpoint into mmrrsis keys')
-    parser.add_argument('src', help='RMSIN checkpoint file')
+    parser.add_argument('src', help='RMSIN checkpoint (path or URL)')
     parser.add_argument('dst', help='output checkpoint path')
     parser.add_argument(
         '--bert',
         help='separate BERT state dict, when SRC does not hold BERT')
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help='unpickle the inputs completely (runs code named in the file; '
+        'only for files you trust)')
     return parser.parse_args(argv)
-
-
-def load_weights(path: str) -> dict:
-    """``torch.load(path, weights_only=True)``, allowing the
-    ``argparse.Namespace`` that RMSIN stores as ``args``."""
-    try:
-        with torch.serialization.safe_globals([argparse.Namespace]):
-            return torch.load(path, map_location='cpu', weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise RuntimeError(
-            f'{path} holds objects other than tensors, containers and '
-            'argparse.Namespace, which this converter does not unpickle '
-            f'(nothing in it was run): {error}') from None
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    checkpoint = load_weights(args.src)
-    bert_state = None
-    if args.bert:
-        bert_state = load_weights(args.bert)
-        bert_state = bert_state.get('bert_model', bert_state)
-    state_dict = convert_rmsin(checkpoint, bert_state)
-    save_converted(state_dict, args.dst, args.src)
-    print(f'{len(state_dict)} tensors written to {args.dst}')
+    try:
+        count = convert_reference_checkpoint(
+            convert_rmsin, args.src, args.dst, args.bert, args.unsafe_load)
+    except (OSError, UnsafeCheckpointError, CorruptCheckpointError) as e:
+        sys.exit(f'error: {e}')
+    print(f'{count} tensors written to {args.dst}')
 
 
 if __name__ == '__main__':

@@ -8,6 +8,7 @@ from .adaptive_rotated_conv import (
 )
 from .ckpt_convert import (
     convert_lavt,
+    convert_reference_checkpoint,
     convert_rmsin,
     patch_merging_order,
     save_converted,
@@ -23,7 +24,8 @@ from .text_features import (
 
 __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
-    'rotate_kernels', 'convert_lavt', 'convert_rmsin', 'patch_merging_order',
+    'rotate_kernels', 'convert_lavt', 'convert_reference_checkpoint',
+    'convert_rmsin', 'patch_merging_order',
     'save_converted', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
     'TextFeatures', 'pool_words', 'takes_text'
 ]

@@ -29,6 +29,8 @@ import torch
 from mmengine.logging import print_log
 from torch import Tensor
 
+from mmrrsis.compat import REFERENCE_GLOBALS, load_checkpoint_file
+
 # PWAM sub-layers: LAVT name -> ours (LAVT uses Conv1d, we use Linear)
 _PWAM_LAYERS = {
     'vis_project.0': 'vis_proj.0',
@@ -336,3 +338,54 @@ def _strip_module(state: Mapping) -> Dict:
         (k[len('module.'):] if k.startswith('module.') else k): v
         for k, v in state.items()
     }
+
+
+def convert_reference_checkpoint(convert: Callable,
+                                 src: str,
+                                 dst: str,
+                                 bert: Optional[str] = None,
+                                 unsafe_load: bool = False) -> int:
+    """Read a reference checkpoint, convert its keys, write it for mmrrsis.
+
+    The job of the converter tools (``lavt2mmrrsis.py``,
+    ``rmsin2mmrrsis.py``). Inputs are read with
+    :func:`mmrrsis.compat.load_checkpoint_file`: weights, numbers and the
+    ``argparse.Namespace`` that the reference ``train.py`` scripts save
+    (:data:`mmrrsis.compat.REFERENCE_GLOBALS`), nothing that runs code,
+    unless ``unsafe_load``.
+
+    Args:
+        convert (callable): ``convert(checkpoint, bert_state) -> state
+            dict``, e.g. :func:`convert_lavt` or :func:`convert_rmsin`.
+        src (str): The reference checkpoint (path or URL).
+        dst (str): Output path (see :func:`save_converted`).
+        bert (str, optional): A separate BERT state dict (or a checkpoint
+            holding ``bert_model``). Defaults to None.
+        unsafe_load (bool): Unpickle the inputs completely (trusted files
+            only). Defaults to False.
+
+    Returns:
+        int: The number of tensors written.
+
+    Raises:
+        UnsafeCheckpointError: An input needs full unpickling.
+        CorruptCheckpointError: An input is empty, truncated or damaged.
+        KeyError: A key has no place in the mmrrsis layout.
+    """
+
+    def read(path: str):
+        return load_checkpoint_file(
+            path,
+            map_location='cpu',
+            unsafe_load=unsafe_load,
+            extra_safe_globals=REFERENCE_GLOBALS)
+
+    checkpoint = read(src)
+    bert_state = None
+    if bert:
+        bert_state = read(bert)
+        if isinstance(bert_state, dict) and 'bert_model' in bert_state:
+            bert_state = bert_state['bert_model']
+    state_dict = convert(checkpoint, bert_state)
+    save_converted(state_dict, dst, src)
+    return len(state_dict)
