@@ -6,11 +6,12 @@ from .loading import (
     decode_segmentation,
     read_mask_file,
 )
+from .rs_loading import LoadRSImageFromFile
 from .text import CleanText, RandomSentence
 from .transforms import ReferringRandomFlip
 
 __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
-    'ReferringRandomFlip'
+    'ReferringRandomFlip', 'LoadRSImageFromFile'
 ]
