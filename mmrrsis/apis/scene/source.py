@@ -95,7 +95,7 @@ class SceneSource:
         if gsd is not None:
             self._set_gsd(float(gsd))
         self.resampled = (self.height, self.width) != (ds.height, ds.width)
-        self.transform = ds.transform * ds.transform.scale(self.sx, self.sy)
+        self.transform = ds.transform @ ds.transform.scale(self.sx, self.sy)
         self.range = self._fit(fit_pixels)
 
     def _set_gsd(self, gsd: float) -> None:
