@@ -627,7 +627,7 @@ class SceneInferencer:
         thumb, valid = source.thumbnail(max_side)
         masks = [read_decimated_mask(m, valid.shape) for m in result.masks]
         summary = result.summary
-        title = (f'{osp.basename(summary["scene"])}: '
+        title = (f'prediction, {osp.basename(summary["scene"])}: '
                  f'{summary["size"][1]} x {summary["size"][0]} px')
         if summary.get('crs'):
             title += f', {summary["crs"]}'
