@@ -202,6 +202,9 @@ class SceneInferencer:
             0.05.
         batch_size (int, optional): Most expressions per forward pass.
             Defaults to None (all of them).
+        gdal_cache_mb (int): GDAL's block cache during a run (GDAL's own
+            default, 5% of the RAM, would let memory grow with the scene).
+            Defaults to 256.
         cfg_options (dict, optional): Overrides merged into the config.
             Defaults to None.
 
@@ -224,6 +227,7 @@ class SceneInferencer:
                  blend: str = 'hann',
                  blend_floor: float = 0.05,
                  batch_size: Optional[int] = None,
+                 gdal_cache_mb: int = 256,
                  cfg_options: Optional[dict] = None) -> None:
         if blend not in BLEND_MODES:
             raise ValueError(f'blend must be one of {BLEND_MODES}, got '
@@ -250,6 +254,7 @@ class SceneInferencer:
         if batch_size is not None and batch_size < 1:
             raise ValueError(f'batch_size must be >= 1, got {batch_size}')
         self.batch_size = batch_size
+        self.gdal_cache_mb = int(gdal_cache_mb)
         self.num_classes = int(self.model.out_channels)
         head = getattr(self.model, 'decode_head', None)
         self.threshold = (float(getattr(head, 'threshold', None) or 0.5)
@@ -356,6 +361,16 @@ class SceneInferencer:
         Returns:
             SceneResult: The files written and the summary.
         """
+        rasterio = import_rasterio()
+        with rasterio.Env(GDAL_CACHEMAX=self.gdal_cache_mb):
+            return self._run(scene, texts, out_dir, bands, scale,
+                             percentiles, min_value, max_value, gsd, vectors,
+                             gpkg, min_area, simplify, overview, resume,
+                             show_progress, progress)
+
+    def _run(self, scene, texts, out_dir, bands, scale, percentiles,
+             min_value, max_value, gsd, vectors, gpkg, min_area, simplify,
+             overview, resume, show_progress, progress) -> SceneResult:
         start = time.perf_counter()
         scene = str(scene)
         pairs = pair_inputs(scene, texts)
