@@ -14,6 +14,7 @@ target probability over its pixels.
 """
 import json
 import os.path as osp
+import warnings
 from typing import Dict, Iterator, List, Optional, Sequence
 
 import cv2
@@ -234,10 +235,13 @@ class VectorLayer:
                 for _, p in rows
             ], np.float64),
         ]
-        write(self.gpkg_path, geometry, fields, list(self.FIELDS),
-              layer='masks', driver='GPKG', geometry_type='Polygon',
-              crs=self.crs.to_wkt() if self.crs is not None else None,
-              append=self._gpkg_started)
+        with warnings.catch_warnings():
+            # a scene without a CRS (a plain PNG) has none to give
+            warnings.filterwarnings('ignore', "'crs' was not provided")
+            write(self.gpkg_path, geometry, fields, list(self.FIELDS),
+                  layer='masks', driver='GPKG', geometry_type='Polygon',
+                  crs=self.crs.to_wkt() if self.crs is not None else None,
+                  append=self._gpkg_started)
         self._gpkg_started = True
         self._buffer = []
 
