@@ -51,6 +51,8 @@ from .vectorize import vectorize_masks
 from .windows import BLEND_MODES, blend_weights, window_spans
 
 ProgressFn = Callable[[int, int], None]
+#: Rows converted from logits to outputs at a time.
+CHUNK_ROWS = 32
 
 
 @dataclass
@@ -463,14 +465,18 @@ class SceneInferencer:
                 raster_profile(source.height, source.width, source.crs,
                                source.transform, 'float32', None),
                 create=not resume)
-            sink = lambda y0, mean, valid: prob_writer.write(  # noqa: E731
-                y0, np.where(valid, self._probabilities(mean)[0],
-                             0).astype(np.float32))
+
+            def sink(y0, acc, wsum, valid):
+                prob_writer.write(y0, self._convert(acc, wsum, valid)[0])
         else:
             writers = self._final_writers(source, texts, masks, scores,
                                           create=not resume)
-            sink = lambda y0, mean, valid: self._write_final(  # noqa: E731
-                writers, y0, *self._probabilities(mean), valid)
+
+            def sink(y0, acc, wsum, valid):
+                mask, score = self._convert(acc, wsum, valid, quantize=True)
+                writers[0].write(y0, mask)
+                writers[1].write(y0, score)
+
         with torch.no_grad():
             clean = self._clean_texts(texts)
             text_feats = self.model.encode_text(clean)
@@ -497,6 +503,44 @@ class SceneInferencer:
                             create=create),
                 StripWriter(scores, profile, texts, tags,
                             scale=1. / SCORE_SCALE, create=create))
+
+    def _convert(self, acc: np.ndarray, wsum: np.ndarray, valid: np.ndarray,
+                 quantize: bool = False) -> Tuple[np.ndarray, np.ndarray]:
+        """Finished rows: accumulated logits -> outputs, a few rows at a
+        time (the temporaries stay small).
+
+        Args:
+            acc (np.ndarray): (E, C, k, W) weighted logit sums.
+            wsum (np.ndarray): (k, W) weight sums (0: no window ran).
+            valid (np.ndarray): (k, W) bool, not nodata.
+            quantize (bool): Return the uint8 mask and score rasters
+                (0/1/255, probability * 254 / 255); else the float32
+                target probability (0 where invalid) and the bool mask.
+
+        Returns:
+            tuple[np.ndarray, np.ndarray]: (E, k, W) each.
+        """
+        num, _, rows, width = acc.shape
+        if quantize:
+            first = np.empty((num, rows, width), np.uint8)
+            second = np.empty((num, rows, width), np.uint8)
+        else:
+            first = np.empty((num, rows, width), np.float32)
+            second = np.empty((num, rows, width), bool)
+        for a in range(0, rows, CHUNK_ROWS):
+            b = min(a + CHUNK_ROWS, rows)
+            weight = wsum[a:b]
+            ok = valid[a:b] & (weight > 0)
+            mean = acc[:, :, a:b] / np.where(weight > 0, weight, 1.)
+            prob, target = self._probabilities(mean)
+            if quantize:
+                first[:, a:b] = np.where(ok, target, NODATA)
+                second[:, a:b] = np.where(
+                    ok, np.rint(prob * SCORE_SCALE).astype(np.uint8), NODATA)
+            else:
+                first[:, a:b] = np.where(ok, prob, 0.)
+                second[:, a:b] = target & ok
+        return first, second
 
     @staticmethod
     def _write_final(writers, y0: int, prob: np.ndarray, target: np.ndarray,
@@ -553,13 +597,9 @@ class SceneInferencer:
             if final <= top:
                 continue
             k = final - top
-            covered = wsum[:k] > 0
-            mean = acc[:, :, :k] / np.where(covered, wsum[:k], 1.)
-            sink(top, mean, source.valid(top, final) & covered)
-            acc[:, :, :cap - k] = acc[:, :, k:]
-            acc[:, :, cap - k:] = 0
-            wsum[:cap - k] = wsum[k:]
-            wsum[cap - k:] = 0
+            sink(top, acc[:, :, :k], wsum[:k], source.valid(top, final))
+            _shift_rows(acc, k, axis=2)
+            _shift_rows(wsum, k, axis=0)
             top = final
             state.save(rows_done=top, complete=False)
         if bar is not None:
@@ -571,7 +611,7 @@ class SceneInferencer:
         """Model-grid probabilities -> masks and scores on the scene grid.
         """
         rasterio = import_rasterio()
-        strip = 2 * BLOCK
+        strip = BLOCK
         height, width = source.scene_height, source.scene_width
         datasets = [rasterio.open(p) for p in probs]
         try:
@@ -662,6 +702,18 @@ class SceneInferencer:
         See :func:`~mmrrsis.apis.scene.evaluate_scene_masks`.
         """
         return evaluate_scene_masks(result.masks, gt_paths)
+
+
+def _shift_rows(array: np.ndarray, k: int, axis: int) -> None:
+    """Move rows ``k:`` of ``array`` to the front along ``axis`` and zero
+    the rest, in place, in pieces of at most ``k`` rows (no piece overlaps
+    its source, so numpy needs no temporary copy of the buffer)."""
+    n = array.shape[axis]
+    view = np.moveaxis(array, axis, 0)
+    for i in range(0, n - k, k):
+        j = min(i + k, n - k)
+        view[i:j] = view[i + k:j + k]
+    view[max(n - k, 0):] = 0
 
 
 def _write_json(path: str, data: dict) -> None:

@@ -208,7 +208,7 @@ def make_synthetic_geo_scene(out_dir: str,
     bar = ProgressBar(rows) if show_progress else None
     offset = np.array(UINT16_OFFSET, np.uint16)[:, None, None]
     gain = np.array(UINT16_GAIN, np.uint16)[:, None, None]
-    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), \
+    with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True, GDAL_CACHEMAX=128), \
             rasterio.open(rgb_path, 'w', count=3, dtype='uint8',
                           photometric='RGB', **common) as rgb_dst, \
             rasterio.open(u16_path, 'w', count=4, dtype='uint16', nodata=0,
