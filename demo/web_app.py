@@ -181,8 +181,8 @@ class SegmentApp:
 
     @staticmethod
     def _failed(message: str):
-        return (None, '', [], [], f'**Error:** {html.escape(message)}',
-                None)
+        text = html.escape(message, quote=False)
+        return None, '', [], [], f'**Error:** {text}', None
 
     def _segment(self, path, text, red, green, blue, scale, low, high,
                  vmin, vmax, opacity, progress):
@@ -407,16 +407,23 @@ def create(argv=None):
     return build_app(app, examples), app, args
 
 
-def main(argv=None, block: bool = True):
-    page, _, args = create(argv)
+def serve(page: gr.Blocks, host: str, port: int, work_dir: str,
+          block: bool = True) -> gr.Blocks:
+    """Serve the page locally (no share link; system fonts, so the page
+    fetches nothing from the internet); one request at a time."""
     theme = gr.themes.Default(
         font=['ui-sans-serif', 'system-ui', 'sans-serif'],
         font_mono=['ui-monospace', 'monospace'])
     page.queue(default_concurrency_limit=1)
-    page.launch(server_name=args.host, server_port=args.port, share=False,
-                theme=theme, allowed_paths=[args.work_dir],
-                prevent_thread_lock=not block, quiet=not block)
+    page.launch(server_name=host, server_port=port, share=False, theme=theme,
+                allowed_paths=[work_dir], prevent_thread_lock=not block,
+                quiet=not block)
     return page
+
+
+def main(argv=None, block: bool = True) -> gr.Blocks:
+    page, _, args = create(argv)
+    return serve(page, args.host, args.port, args.work_dir, block)
 
 
 if __name__ == '__main__':
