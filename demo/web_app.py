@@ -45,6 +45,8 @@ from mmrrsis.datasets.band_scaling import BandScaling  # noqa: E402
 #: Largest scene (pixels) the page accepts by default.
 MAX_PIXELS = 64_000_000
 FILE_TYPES = ['.tif', '.tiff', '.png', '.jpg', '.jpeg']
+#: Smallest side of the picture shown (small tiles are enlarged).
+DISPLAY_SIDE = 512
 #: Gradio fills a ``gr.Progress`` default with the page's progress bar.
 PROGRESS = gr.Progress()
 
@@ -255,10 +257,14 @@ class SegmentApp:
         """Overlay, legend and per-expression mask pictures of a result."""
         if not state:
             return None, '', []
-        overlay = draw_overview(state['thumb'], state['valid'],
-                                state['masks'], state['texts'],
-                                state['areas'], state['unit'],
-                                opacity=float(opacity))
+        thumb, valid, masks = state['thumb'], state['valid'], state['masks']
+        factor = max(1, int(np.ceil(DISPLAY_SIDE / max(valid.shape))))
+        if factor > 1:  # small tiles: enlarge (nearest) for the page
+            thumb = thumb.repeat(factor, 0).repeat(factor, 1)
+            valid = valid.repeat(factor, 0).repeat(factor, 1)
+            masks = [m.repeat(factor, 0).repeat(factor, 1) for m in masks]
+        overlay = draw_overview(thumb, valid, masks, state['texts'],
+                                opacity=float(opacity), legend=False)
         legend = legend_html(state['texts'], state['pixels'],
                              state['areas'], state['unit'])
         gallery = []
@@ -326,12 +332,14 @@ def build_app(app: SegmentApp, examples: Optional[list] = None) -> gr.Blocks:
                 status = gr.Markdown(elem_id='status')
             with gr.Column(scale=2):
                 overlay = gr.Image(label='Masks', type='numpy',
-                                   interactive=False, elem_id='overlay')
+                                   interactive=False, elem_id='overlay',
+                                   height=520)
                 opacity = gr.Slider(0, 1, value=0.55, step=0.05,
                                     label='Mask opacity', elem_id='opacity')
                 legend = gr.HTML(elem_id='legend-box')
                 gallery = gr.Gallery(label='Mask per expression', columns=4,
-                                     height=220, elem_id='mask-gallery')
+                                     height=220, object_fit='contain',
+                                     elem_id='mask-gallery')
                 files = gr.File(label='Downloads (mask GeoTIFF / PNG, '
                                 'GeoJSON)', file_count='multiple',
                                 interactive=False, elem_id='downloads')

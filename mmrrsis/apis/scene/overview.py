@@ -39,7 +39,8 @@ def draw_overview(thumbnail: np.ndarray,
                   areas: Optional[Sequence[float]] = None,
                   area_unit: str = 'm^2',
                   title: str = '',
-                  opacity: float = 0.55) -> np.ndarray:
+                  opacity: float = 0.55,
+                  legend: bool = True) -> np.ndarray:
     """Draw coloured masks on a scene thumbnail, with a legend below.
 
     Args:
@@ -53,6 +54,7 @@ def draw_overview(thumbnail: np.ndarray,
         title (str): First legend line (scene name, size). Defaults to ''.
         opacity (float): Mask tint; each mask is also outlined in its
             colour. Defaults to 0.55.
+        legend (bool): Draw the legend below the picture. Defaults to True.
 
     Returns:
         np.ndarray: (H, w', 3) uint8 RGB picture.
@@ -70,13 +72,15 @@ def draw_overview(thumbnail: np.ndarray,
                                        cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
         cv2.drawContours(img, contours, -1, colour_of(k), 1)
     picture = Image.fromarray(img)
+    if not legend:
+        return np.asarray(picture)
     width = max(picture.width, 480)
     font = _font(16)
     line = 24
     lines = ([title] if title else []) + list(texts)
-    legend = Image.new('RGB', (width, 12 + line * len(lines)),
-                       (255, 255, 255))
-    draw = ImageDraw.Draw(legend)
+    panel = Image.new('RGB', (width, 12 + line * len(lines)),
+                      (255, 255, 255))
+    draw = ImageDraw.Draw(panel)
     y = 6
     if title:
         draw.text((8, y), title, fill=(0, 0, 0), font=font)
@@ -89,8 +93,8 @@ def draw_overview(thumbnail: np.ndarray,
             label += f'  ({format_area(areas[k], area_unit)})'
         draw.text((34, y + 2), label, fill=(0, 0, 0), font=font)
         y += line
-    canvas = Image.new('RGB', (width, picture.height + legend.height),
+    canvas = Image.new('RGB', (width, picture.height + panel.height),
                        (255, 255, 255))
     canvas.paste(picture, (0, 0))
-    canvas.paste(legend, (0, picture.height))
+    canvas.paste(panel, (0, picture.height))
     return np.asarray(canvas)
