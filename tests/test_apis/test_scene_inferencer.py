@@ -265,6 +265,27 @@ def test_uint16_without_scaling_says_what_to_do(inferencer, scene,
              scale='percentile')
 
 
+def test_striped_geotiff_gives_the_same_masks(inferencer, scene, tmp_path):
+    """A striped (untiled, uncompressed) copy reads window by window too."""
+    striped = str(tmp_path / 'striped.tif')
+    with rasterio.open(scene['rgb8']) as src:
+        profile = dict(src.profile, tiled=False, compress=None)
+        profile.pop('blockxsize', None)
+        profile.pop('blockysize', None)
+        with rasterio.Env(GDAL_TIFF_INTERNAL_MASK=True), \
+                rasterio.open(striped, 'w', **profile) as dst:
+            dst.write(src.read())
+            dst.write_mask(src.dataset_mask())
+    with rasterio.open(striped) as src:
+        assert not src.is_tiled
+    tiled = _run(inferencer, scene['rgb8'], tmp_path / 'tiled',
+                 vectors=False, overview=False)
+    plain = _run(inferencer, striped, tmp_path / 'striped', vectors=False,
+                 overview=False)
+    for a, b in zip(tiled.masks, plain.masks):
+        np.testing.assert_array_equal(_read(a), _read(b))
+
+
 def test_plain_png_without_georeferencing(inferencer, scene, tmp_path):
     bgr, valid = _scene_bgr_and_valid(scene['rgb8'])
     png = str(tmp_path / 'tile.png')

@@ -85,3 +85,17 @@ def test_uint16_scene_with_bands_and_area_in_square_metres(client, web_app):
     out = _segment(client, scene, 'road', 3, 2, 1, 'none', 2, 98, 0, 4095,
                    0.3)
     assert 'uint16 with 4 band(s)' in out[4]
+
+
+def test_opacity_redraws_without_running_the_model(web_app):
+    _, app, _, tile = web_app
+    out = app.segment(tile, 'car', *DEFAULTS, progress=lambda *a, **k: None)
+    state = out[-1]
+    assert state is not None and len(state['masks']) == 1
+    light = app.restyle(state, 0.1)
+    strong = app.restyle(state, 0.9)
+    assert light.shape == strong.shape and light.shape[0] >= 512
+    mask = state['masks'][0].repeat(light.shape[0] // 64, 0).repeat(
+        light.shape[1] // 64, 1)
+    assert (light[mask] != strong[mask]).any()
+    assert (light[~mask] == strong[~mask]).mean() > 0.9
