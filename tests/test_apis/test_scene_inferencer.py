@@ -2,6 +2,7 @@
 weights: the tests compare outputs with each other and with
 RRSISInferencer, not with the ground truth)."""
 import json
+import os
 import os.path as osp
 
 import cv2
@@ -348,6 +349,13 @@ def test_resume_continues_and_gives_the_same_outputs(inferencer, tmp_path):
                  scale='percentile', overview=False)
     assert again.summary['already_complete'] is True
     assert again.summary['windows_run'] == 0
+    # an output removed since: starts over
+    os.remove(result.masks[0])
+    redo = _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
+                scale='percentile', overview=False, vectors=False)
+    assert redo.summary['resumed_from_row'] == 0
+    assert redo.summary['windows_run'] == total
+    np.testing.assert_array_equal(_read(redo.masks[0]), _read(fresh.masks[0]))
     # other settings: starts over
     other = _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
                  scale='percentile', percentiles=(1, 99), overview=False,

@@ -375,6 +375,9 @@ class SceneInferencer:
              overview, resume, show_progress, progress) -> SceneResult:
         start = time.perf_counter()
         scene = str(scene)
+        if osp.isdir(scene):
+            raise IsADirectoryError(f'{scene} is a directory, not a scene '
+                                    'file')
         pairs = pair_inputs(scene, texts)
         texts = [t for _, t in pairs]
         if gsd == 'config':
@@ -396,6 +399,10 @@ class SceneInferencer:
                 osp.join(out_dir, f'.{stem}.progress.json'),
                 self._fingerprint(scene, texts, scaling, source))
             record = state.load() if resume else None
+            if record is not None and not all(
+                    osp.isfile(p) for p in self._pass_files(
+                        source, out_dir, stem, masks, scores)):
+                record = None  # outputs removed since: start over
             done = bool(record and record.get('complete'))
             resumed_from = 0 if record is None else record.get('rows_done', 0)
             num_windows = 0
@@ -454,12 +461,8 @@ class SceneInferencer:
         resume = record is not None
         start_row = int(record.get('rows_done', 0)) if resume else 0
         if source.resampled:
-            grid_dir = osp.join(out_dir, f'.{stem}_model_grid')
-            mkdir_or_exist(grid_dir)
-            probs = [
-                osp.join(grid_dir, osp.basename(p).replace(
-                    '_score.tif', '_prob.tif')) for p in scores
-            ]
+            probs = self._pass_files(source, out_dir, stem, masks, scores)
+            mkdir_or_exist(osp.dirname(probs[0]))
             prob_writer = StripWriter(
                 probs,
                 raster_profile(source.height, source.width, source.crs,
@@ -487,6 +490,20 @@ class SceneInferencer:
                                           create=True)
             self._map_back(source, probs, writers)
         return num
+
+    @staticmethod
+    def _pass_files(source: SceneSource, out_dir: str, stem: str,
+                    masks: List[str], scores: List[str]) -> List[str]:
+        """The files the windowed pass writes: the masks and scores, or
+        with ``gsd`` the model-grid probabilities."""
+        if not source.resampled:
+            return masks + scores
+        grid_dir = osp.join(out_dir, f'.{stem}_model_grid')
+        return [
+            osp.join(grid_dir,
+                     osp.basename(p).replace('_score.tif', '_prob.tif'))
+            for p in scores
+        ]
 
     def _final_writers(self, source: SceneSource, texts: List[str],
                        masks: List[str], scores: List[str],
