@@ -1,14 +1,13 @@
 """The web app through its API (gradio_client), as a program uses it."""
 import os.path as osp
 
+import gradio_client
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from mmrrsis.apis import RRSISInferencer
-
-gradio_client = pytest.importorskip('gradio_client')
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LGCE_TINY = osp.join(ROOT, 'configs/tiny/lgce_swin-tiny_refsegrs-64x64.py')

@@ -7,13 +7,12 @@ import shutil
 import time
 
 import pytest
-
-webdriver = pytest.importorskip('selenium.webdriver')
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support import expected_conditions as EC  # noqa
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
 
 #: Flags that keep Chromium off the (closed) network and quiet.
 CHROMIUM_FLAGS = ('--headless', '--no-sandbox', '--disable-gpu',
