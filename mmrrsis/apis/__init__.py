@@ -21,6 +21,7 @@ from .model_config import (
 )
 from .pipeline import InferencePipeline, get_test_pipeline_cfg
 from .rrsis_inferencer import RRSISInferencer
+from .scene import SceneInferencer, SceneResult
 
 __all__ = [
     'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType',
@@ -29,5 +30,5 @@ __all__ = [
     'get_test_pipeline_cfg', 'has_text_encoder', 'inference_model',
     'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',
     'load_image', 'pair_inputs', 'prepare_for_checkpoint',
-    'set_slide_inference'
+    'set_slide_inference', 'SceneInferencer', 'SceneResult'
 ]

@@ -7,11 +7,12 @@ from .loading import (
     read_mask_file,
 )
 from .random_boxes import RandomBoxes
+from .rs_loading import LoadRSImageFromFile
 from .text import CleanText, RandomSentence
 from .transforms import ReferringRandomFlip
 
 __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
-    'ReferringRandomFlip', 'RandomBoxes'
+    'ReferringRandomFlip', 'RandomBoxes', 'LoadRSImageFromFile'
 ]

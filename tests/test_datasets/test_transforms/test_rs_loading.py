@@ -1,0 +1,159 @@
+"""LoadRSImageFromFile: the same as LoadImageFromFile on 8-bit RGB files,
+explicit band selection and scaling for everything else."""
+import cv2
+import numpy as np
+import pytest
+import rasterio
+from mmcv.transforms import LoadImageFromFile
+
+from mmrrsis.datasets.band_scaling import BandScalingError
+from mmrrsis.datasets.transforms import LoadRSImageFromFile
+from mmrrsis.registry import TRANSFORMS
+
+
+def _image(seed=0, size=(40, 56)):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, size + (3, ), dtype=np.uint8)
+
+
+def _write_tif(path, data, nodata=None, **kwargs):
+    count, height, width = data.shape
+    with rasterio.open(path, 'w', driver='GTiff', width=width, height=height,
+                       count=count, dtype=data.dtype, nodata=nodata,
+                       **kwargs) as dst:
+        dst.write(data)
+    return str(path)
+
+
+@pytest.mark.parametrize('suffix', ['.png', '.tif', '.jpg'])
+def test_plain_8bit_rgb_equals_load_image_from_file(tmp_path, suffix):
+    path = str(tmp_path / f'img{suffix}')
+    cv2.imwrite(path, _image())
+    expected = LoadImageFromFile()(dict(img_path=path))
+    got = LoadRSImageFromFile()(dict(img_path=path))
+    assert got['img'].dtype == np.uint8
+    np.testing.assert_array_equal(got['img'], expected['img'])
+    assert got['img_shape'] == expected['img_shape'] == (40, 56)
+    assert got['ori_shape'] == expected['ori_shape']
+
+
+def test_rasterio_written_geotiff_equals_load_image_from_file(tmp_path):
+    """A tiled, compressed, georeferenced RGB GeoTIFF (the layout of
+    aerial deliveries) gives the BGR values mmcv gives."""
+    rgb = _image(1, (80, 72))
+    path = _write_tif(tmp_path / 'geo.tif', rgb.transpose(2, 0, 1),
+                      tiled=True, blockxsize=16, blockysize=16,
+                      compress='deflate', crs='EPSG:32632',
+                      transform=rasterio.transform.from_origin(
+                          5e5, 5e6, .13, .13))
+    got = LoadRSImageFromFile()(dict(img_path=path))['img']
+    np.testing.assert_array_equal(got, rgb[..., ::-1])
+    expected = LoadImageFromFile()(dict(img_path=path))['img']
+    np.testing.assert_array_equal(got, expected)
+
+
+def test_uint16_without_scaling_raises_with_file_dtype_bands(tmp_path):
+    data = np.full((4, 8, 8), 1000, np.uint16)
+    path = _write_tif(tmp_path / 'u16.tif', data)
+    with pytest.raises(BandScalingError) as info:
+        LoadRSImageFromFile()(dict(img_path=path))
+    msg = str(info.value)
+    assert path in msg and 'uint16' in msg and '4 band(s)' in msg
+    assert "scale='percentile'" in msg and 'bands=(3, 2, 1)' in msg
+
+
+def test_bands_and_percentile_stretch_per_image(tmp_path):
+    rng = np.random.default_rng(0)
+    data = rng.integers(100, 4000, (4, 30, 20)).astype(np.uint16)
+    path = _write_tif(tmp_path / 'bgrn.tif', data)
+    t = LoadRSImageFromFile(bands=(3, 2, 1), scale='percentile')
+    img = t(dict(img_path=path))['img']
+    assert img.shape == (30, 20, 3) and img.dtype == np.uint8
+    # BGR output: channel 0 is blue = band 1, channel 2 red = band 3
+    for channel, band in ((0, 1), (1, 2), (2, 3)):
+        x = data[band - 1].astype(np.float64)
+        lo, hi = np.percentile(x, (2, 98))
+        expected = np.clip(np.rint((x - lo) / (hi - lo) * 255), 0, 255)
+        assert np.abs(img[..., channel] - expected).max() <= 1
+        assert (img[..., channel] == 0).mean() >= 0.02
+        assert (img[..., channel] == 255).mean() >= 0.02
+
+
+def test_percentiles_skip_nodata(tmp_path):
+    data = np.full((3, 10, 10), 500, np.uint16)
+    data[:, :, 5:] = 1500
+    data[:, 0, :] = 0  # nodata row
+    path = _write_tif(tmp_path / 'nd.tif', data, nodata=0)
+    img = LoadRSImageFromFile(scale='percentile', percentiles=(0, 100))(
+        dict(img_path=path))['img']
+    assert (img[1:, :5] == 0).all() and (img[1:, 5:] == 255).all()
+
+
+def test_fixed_minmax(tmp_path):
+    data = np.array([[[0, 2047, 4095, 5000]]] * 3, np.uint16)
+    path = _write_tif(tmp_path / 'mm.tif', data)
+    img = LoadRSImageFromFile(scale='minmax', min_value=0, max_value=4095)(
+        dict(img_path=path))['img']
+    np.testing.assert_array_equal(img[0, :, 0], [0, 127, 255, 255])
+    per_band = LoadRSImageFromFile(
+        scale='minmax', min_value=[0, 0, 2047], max_value=[4095, 2047,
+                                                          4095])(
+            dict(img_path=path))['img']
+    # BGR: channel 0 is the third band's range
+    np.testing.assert_array_equal(per_band[0, :, 0], [0, 0, 255, 255])
+    np.testing.assert_array_equal(per_band[0, :, 1], [0, 255, 255, 255])
+
+
+def test_four_band_uint8_and_grey_need_bands(tmp_path):
+    rgba = np.random.default_rng(0).integers(0, 256, (4, 6, 6), np.uint8)
+    path = _write_tif(tmp_path / 'rgba.tif', rgba)
+    with pytest.raises(BandScalingError, match='4 band'):
+        LoadRSImageFromFile()(dict(img_path=path))
+    img = LoadRSImageFromFile(bands=(1, 2, 3))(dict(img_path=path))['img']
+    np.testing.assert_array_equal(img, rgba[:3].transpose(1, 2, 0)[..., ::-1])
+    grey = str(tmp_path / 'grey.png')
+    cv2.imwrite(grey, rgba[0])
+    with pytest.raises(BandScalingError, match=r'1 band.*\(1, 1, 1\)'):
+        LoadRSImageFromFile()(dict(img_path=grey))
+    img = LoadRSImageFromFile(bands=(1, 1, 1))(dict(img_path=grey))['img']
+    assert (img == rgba[0][..., None]).all()
+
+
+def test_bad_files_are_named(tmp_path):
+    t = LoadRSImageFromFile()
+    with pytest.raises(FileNotFoundError, match='nope.tif'):
+        t(dict(img_path=str(tmp_path / 'nope.tif')))
+    with pytest.raises(IsADirectoryError, match='is a directory'):
+        t(dict(img_path=str(tmp_path)))
+    empty = tmp_path / 'empty.tif'
+    empty.write_bytes(b'')
+    with pytest.raises(ValueError, match='empty.tif.*0 bytes'):
+        t(dict(img_path=str(empty)))
+    broken = tmp_path / 'broken.tif'
+    broken.write_bytes(b'II*\x00not a tiff')
+    with pytest.raises(ValueError, match='broken.tif'):
+        t(dict(img_path=str(broken)))
+
+
+def test_settings_are_checked():
+    with pytest.raises(BandScalingError, match='three 1-based'):
+        LoadRSImageFromFile(bands=(0, 1, 2))
+    with pytest.raises(BandScalingError, match='scale must be'):
+        LoadRSImageFromFile(scale='log')
+    with pytest.raises(BandScalingError, match='min_value and max_value'):
+        LoadRSImageFromFile(scale='minmax', min_value=0)
+    with pytest.raises(BandScalingError, match='percentiles'):
+        LoadRSImageFromFile(scale='percentile', percentiles=(98, 2))
+
+
+def test_registered_repr_and_float32(tmp_path):
+    path = str(tmp_path / 'img.png')
+    cv2.imwrite(path, _image())
+    t = TRANSFORMS.build(
+        dict(type='LoadRSImageFromFile', bands=(3, 2, 1), scale='percentile',
+             to_float32=True))
+    assert isinstance(t, LoadRSImageFromFile)
+    assert repr(t).startswith('LoadRSImageFromFile(bands=(3, 2, 1), '
+                              "scale='percentile', percentiles=(2.0, 98.0)")
+    img = t(dict(img_path=path))['img']
+    assert img.dtype == np.float32 and img.max() == 255 and img.min() == 0

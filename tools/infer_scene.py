@@ -1,0 +1,133 @@
+"""Referring segmentation of a whole (geo)referenced scene.
+
+Writes, per expression, a mask and a score GeoTIFF on the scene's grid, one
+vector layer of polygons (GeoJSON, and GeoPackage with pyogrio), an
+overview PNG and a summary JSON::
+
+    python tools/infer_scene.py scene.tif "long truck" \
+        "building along the road" configs/lgce_synthetic.py ckpt.pth \
+        --out-dir out/ [--bands 3 2 1 --scale percentile] [--gsd 0.52]
+
+An interrupted run continues where it stopped when started again with the
+same arguments (``--restart`` starts over).
+"""
+import argparse
+import json
+import sys
+
+from mmengine.config import DictAction
+
+from mmrrsis.apis import CheckpointMismatchError, SceneInferencer
+from mmrrsis.apis.scene import evaluate_scene_masks
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='Masks and polygons of referring expressions on a whole '
+        'scene (GeoTIFF of any size, dtype and band count; or PNG / JPEG)')
+    parser.add_argument('scene', help='scene file')
+    parser.add_argument('texts', nargs='+', help='expression(s)')
+    parser.add_argument('config', help='config file')
+    parser.add_argument('checkpoint', help="checkpoint ('none': random "
+                        'weights)')
+    parser.add_argument('--out-dir', default='scene_out', help='output '
+                        'folder. Default: scene_out')
+    parser.add_argument('--bands', type=int, nargs=3, metavar=('R', 'G', 'B'),
+                        help='1-based bands for R, G, B, e.g. 3 2 1')
+    parser.add_argument('--scale', choices=['percentile', 'minmax'],
+                        help='scaling to 8 bits (needed for non-uint8 '
+                        'scenes)')
+    parser.add_argument('--percentiles', type=float, nargs=2,
+                        default=(2., 98.), metavar=('LOW', 'HIGH'),
+                        help='of --scale percentile (computed once on a '
+                        'decimated read of the scene). Default: 2 98')
+    parser.add_argument('--min', type=float, nargs='+', dest='min_value',
+                        help='--scale minmax: value(s) mapped to 0')
+    parser.add_argument('--max', type=float, nargs='+', dest='max_value',
+                        help='--scale minmax: value(s) mapped to 255')
+    parser.add_argument('--gsd', nargs='?', const='config',
+                        help='run the model at this ground resolution (CRS '
+                        'units per pixel); without a value: the config\'s '
+                        'train_gsd')
+    parser.add_argument('--crop-size', type=int, nargs='+',
+                        help='window (h [w]). Default: the training size')
+    parser.add_argument('--stride', type=int, nargs='+',
+                        help='window step. Default: 2/3 of the window')
+    parser.add_argument('--blend', default='hann',
+                        choices=['hann', 'triangular', 'uniform'],
+                        help='weights of overlapping windows. Default: hann')
+    parser.add_argument('--batch-size', type=int,
+                        help='most expressions per forward pass')
+    parser.add_argument('--min-area', type=float, default=0.,
+                        help='drop polygons smaller than this (CRS units^2)')
+    parser.add_argument('--simplify', type=float, default=0.,
+                        help='polygon simplification tolerance (CRS units)')
+    parser.add_argument('--no-vectors', action='store_true',
+                        help='no polygon layer')
+    parser.add_argument('--no-gpkg', action='store_true',
+                        help='GeoJSON only')
+    parser.add_argument('--no-overview', action='store_true',
+                        help='no overview PNG')
+    parser.add_argument('--gt', nargs='+', help='ground-truth masks (one '
+                        'per expression): print oIoU / mIoU')
+    parser.add_argument('--restart', action='store_true',
+                        help='do not resume an interrupted run')
+    parser.add_argument('--device', help="'cpu' or 'cuda[:i]'")
+    parser.add_argument('--quiet', action='store_true', help='no progress '
+                        'bar')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config settings, key=value')
+    return parser.parse_args(argv)
+
+
+def _one_or_list(values):
+    if values is None:
+        return None
+    return values[0] if len(values) == 1 else values
+
+
+def main(argv=None) -> dict:
+    args = parse_args(argv)
+    gsd = args.gsd
+    if gsd not in (None, 'config'):
+        gsd = float(gsd)
+    try:
+        inferencer = SceneInferencer(
+            args.config,
+            None if args.checkpoint == 'none' else args.checkpoint,
+            device=args.device,
+            crop_size=_one_or_list(args.crop_size),
+            stride=_one_or_list(args.stride),
+            blend=args.blend,
+            batch_size=args.batch_size,
+            cfg_options=args.cfg_options)
+        result = inferencer(
+            args.scene, args.texts, args.out_dir,
+            bands=args.bands, scale=args.scale,
+            percentiles=tuple(args.percentiles),
+            min_value=_one_or_list(args.min_value),
+            max_value=_one_or_list(args.max_value),
+            gsd=gsd, vectors=not args.no_vectors, gpkg=not args.no_gpkg,
+            min_area=args.min_area, simplify=args.simplify,
+            overview=not args.no_overview, resume=not args.restart,
+            show_progress=not args.quiet)
+        scores = (evaluate_scene_masks(result.masks, args.gt)
+                  if args.gt else None)
+    except (FileNotFoundError, ValueError, TypeError,
+            CheckpointMismatchError) as e:
+        sys.exit(f'error: {e}')
+    for item in result.summary['expressions']:
+        print(f"{item['text']!r}: {item['target_pixels']} px, "
+              f"{item['area']:.1f} {result.summary['area_unit']}, "
+              f"{item.get('polygons', 0)} polygons -> {item['mask']}")
+    for name in ('geojson', 'gpkg', 'overview'):
+        if getattr(result, name):
+            print(f'{name}: {getattr(result, name)}')
+    if scores is not None:
+        print(json.dumps({k: v for k, v in scores.items()
+                          if k != 'per_expression'}))
+    return dict(summary=result.summary, scores=scores)
+
+
+if __name__ == '__main__':
+    main()
