@@ -288,7 +288,7 @@ class SceneInferencer:
         out = []
         for s in range(0, num, size):
             n = min(size, num - s)
-            feats = tuple(f[s:s + n] for f in text_feats)
+            feats = text_feats.rows(slice(s, s + n))
             metas = [
                 dict(meta, text=texts[s + i], img_shape=inputs.shape[2:])
                 for i in range(n)

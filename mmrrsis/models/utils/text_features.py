@@ -86,6 +86,21 @@ class TextFeatures(NamedTuple):
             return self.sentence
         return pool_words(self.words, self.mask, pooling)
 
+    def rows(self, index) -> 'TextFeatures':
+        """The record of some of the expressions.
+
+        Args:
+            index (slice | Tensor | Sequence[int]): Which of the B
+                expressions, e.g. ``slice(2, 4)``.
+
+        Returns:
+            TextFeatures: ``words``, ``mask`` (and ``sentence`` when there
+            is one) restricted to those rows.
+        """
+        return TextFeatures(
+            self.words[index], self.mask[index],
+            None if self.sentence is None else self.sentence[index])
+
 
 class TextConditioned:
     """Marker of a component that takes the :class:`TextFeatures` record.

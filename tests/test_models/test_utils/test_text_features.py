@@ -44,3 +44,12 @@ def test_marker():
 
     assert takes_text(Reads()) and Reads.with_text
     assert not takes_text(nn.Conv2d(1, 1, 1))
+
+
+def test_rows_select_expressions():
+    text = record()
+    second = text.rows(slice(1, 2))
+    assert second.words.shape == (1, 4, 3) and second.sentence is None
+    assert torch.equal(second.mask, text.mask[1:])
+    given = text._replace(sentence=torch.arange(6.).reshape(2, 3))
+    assert torch.equal(given.rows([1]).sentence, given.sentence[[1]])
