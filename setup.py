@@ -47,6 +47,8 @@ setup(
         lite=parse_requirements('mmcv_lite'),
         mmcv=parse_requirements('mmcv'),
         tests=parse_requirements('tests'),
+        geo=parse_requirements('geo'),
+        app=parse_requirements('app'),
         optional=parse_requirements('optional'),
     ),
     license='Apache License 2.0',
