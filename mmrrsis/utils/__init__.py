@@ -10,6 +10,7 @@ from .config_utils import (
     type_name,
 )
 from .malloc import set_malloc_mmap_threshold
+from .optional_deps import import_rasterio
 from .set_env import register_all_modules
 from .typing_utils import (
                            ConfigType,
@@ -29,5 +30,5 @@ __all__ = [
     'OptSampleList', 'SampleList', 'TensorDict', 'TensorList',
     'set_malloc_mmap_threshold', 'drop_steps', 'find_steps',
     'iter_dataset_cfgs', 'iter_dicts', 'iter_pipelines', 'map_pipelines',
-    'type_name'
+    'type_name', 'import_rasterio'
 ]
