@@ -209,6 +209,9 @@ class SceneInferencer:
             Defaults to 256.
         cfg_options (dict, optional): Overrides merged into the config.
             Defaults to None.
+        unsafe_load (bool): Unpickle the checkpoint completely, which runs
+            any code it names; only for files you trust. Defaults to False
+            (weights only, see :func:`~mmrrsis.apis.load_checkpoint_checked`).
 
     Example::
 
@@ -230,7 +233,8 @@ class SceneInferencer:
                  blend_floor: float = 0.05,
                  batch_size: Optional[int] = None,
                  gdal_cache_mb: int = 256,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 unsafe_load: bool = False) -> None:
         if blend not in BLEND_MODES:
             raise ValueError(f'blend must be one of {BLEND_MODES}, got '
                              f'{blend!r}')
@@ -238,11 +242,17 @@ class SceneInferencer:
             warnings.warn('SceneInferencer: no checkpoint given, the masks '
                           'come from random weights.')
         self.model = init_model(
-            model, checkpoint=weights, device=device, cfg_options=cfg_options)
+            model,
+            checkpoint=weights,
+            device=device,
+            cfg_options=cfg_options,
+            unsafe_load=unsafe_load)
         self.config_name = str(model) if isinstance(model,
                                                     (str, Path)) else None
         self.weights = weights
-        self.pipeline = InferencePipeline(self.model.cfg, keep_size=True)
+        # windows come from SceneSource as 8-bit RGB already: no scaling
+        self.pipeline = InferencePipeline(
+            self.model.cfg, keep_size=True, scaling={})
         crop = (_pair(crop_size, 'crop_size') if crop_size is not None else
                 training_size(self.model,
                               InferencePipeline(self.model.cfg)))
