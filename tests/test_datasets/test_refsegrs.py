@@ -425,33 +425,19 @@ def test_synthetic_generated_once_in_a_two_process_gloo_run(tmp_path):
     assert len(sizes) == 1 and int(sizes.pop()) > 0
 
 
-def test_uint16_tiles_raise_naming_the_file_until_scaled(tmp_path,
-                                                         configs_dir):
+def test_uint16_tiles_raise_naming_the_file_until_scaled(
+        configs_dir, refsegrs_uint16_copy):
     """A RefSegRS copy whose tiles are uint16 blue, green, red, NIR
     GeoTIFFs: the base config's pipeline refuses them naming the file, and
     loads them with bands and scaling set by --cfg-options, giving the
     samples of the 8-bit copy."""
     import argparse
 
-    import rasterio
+    from conftest import U16_GAIN, U16_OFFSET
     from mmengine.config import DictAction
-    from published_formats import write_refsegrs
 
     from mmrrsis.datasets.band_scaling import BandScalingError
-    rgb_root, u16_root = str(tmp_path / 'rgb8'), str(tmp_path / 'u16')
-    write_refsegrs(rgb_root)
-    shutil.copytree(rgb_root, u16_root)
-    for name in os.listdir(osp.join(u16_root, 'images')):
-        path = osp.join(u16_root, 'images', name)
-        rgb = cv2.imread(path)[..., ::-1]
-        bgrn = np.concatenate([rgb[..., ::-1], rgb[..., 1:2]], -1)
-        data = (100 + 15 * bgrn.astype(np.uint16)).transpose(2, 0, 1)
-        with rasterio.open(
-                path, 'w', driver='GTiff', width=data.shape[2],
-                height=data.shape[1], count=4, dtype='uint16',
-                crs='EPSG:32632', transform=rasterio.transform.from_origin(
-                    5e5, 5e6, .13, .13)) as dst:
-            dst.write(data)
+    rgb_root, u16_root = refsegrs_uint16_copy
     with pytest.raises(BandScalingError) as info:
         _build(configs_dir, u16_root)[0]
     msg = str(info.value)
@@ -463,7 +449,8 @@ def test_uint16_tiles_raise_naming_the_file_until_scaled(tmp_path,
     key = 'train_dataloader.dataset.pipeline.0'
     options = parser.parse_args([
         '--cfg-options', f'{key}.bands=(3,2,1)', f'{key}.scale=minmax',
-        f'{key}.min_value=100', f'{key}.max_value={100 + 15 * 255}'
+        f'{key}.min_value={U16_OFFSET}',
+        f'{key}.max_value={U16_OFFSET + 255 * U16_GAIN}'
     ]).cfg_options
     cfg = Config.fromfile(osp.join(configs_dir, 'refsegrs.py'))
     cfg.merge_from_dict(options)
