@@ -435,3 +435,24 @@ def test_gsd_config_reads_train_gsd(inferencer, lgce_tiny_ckpt, scene,
                                cfg_options=dict(train_gsd=None))
     with pytest.raises(ValueError, match='train_gsd'):
         _run(unstated, scene['rgb8'], tmp_path, gsd='config')
+
+
+def test_config_band_settings_apply_without_arguments(lgce_tiny_ckpt, scene,
+                                                      inferencer, tmp_path):
+    """A config whose LoadRSImageFromFile selects bands and scales reads a
+    uint16 scene with them when no band / scaling argument is given."""
+    u16 = scene['uint16']
+    loader = 'test_dataloader.dataset.pipeline.0'
+    configured = SceneInferencer(
+        LGCE_TINY, lgce_tiny_ckpt, device='cpu', crop_size=CROP,
+        stride=STRIDE, cfg_options={
+            f'{loader}.bands': (3, 2, 1), f'{loader}.scale': 'minmax',
+            f'{loader}.min_value': u16['min_value'],
+            f'{loader}.max_value': u16['max_value']})
+    res = _run(configured, scene['bgrn16'], tmp_path / 'u16',
+               vectors=False, overview=False)
+    assert res.summary['scaling']['bands'] == [3, 2, 1]
+    rgb = _run(inferencer, scene['rgb8'], tmp_path / 'rgb', vectors=False,
+               overview=False)
+    for a, b in zip(rgb.masks, res.masks):
+        np.testing.assert_array_equal(_read(a), _read(b))

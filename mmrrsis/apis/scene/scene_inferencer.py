@@ -253,9 +253,11 @@ class SceneInferencer:
         # windows come from SceneSource as 8-bit RGB already: no scaling
         self.pipeline = InferencePipeline(
             self.model.cfg, keep_size=True, scaling={})
+        as_trained = InferencePipeline(self.model.cfg)
+        #: the config's band selection and scaling (LoadRSImageFromFile)
+        self.config_scaling = as_trained.loader.scaling
         crop = (_pair(crop_size, 'crop_size') if crop_size is not None else
-                training_size(self.model,
-                              InferencePipeline(self.model.cfg)))
+                training_size(self.model, as_trained))
         step = (_pair(stride, 'stride') if stride is not None else
                 (max(1, crop[0] * 2 // 3), max(1, crop[1] * 2 // 3)))
         if step[0] > crop[0] or step[1] > crop[1]:
@@ -347,7 +349,11 @@ class SceneInferencer:
                 Defaults to None (the scene's three bands).
             scale (str, optional): ``'percentile'`` (computed once on a
                 decimated read of the whole scene), ``'minmax'`` or None
-                (the scene must be 8-bit). Defaults to None.
+                (the scene must be 8-bit). Defaults to None. Without any
+                of ``bands``, ``scale``, ``min_value`` and ``max_value``,
+                the settings of the config's ``LoadRSImageFromFile`` apply
+                (none in the shipped configs; its percentiles are then
+                taken over the scene, not per tile).
             percentiles (tuple[float, float]): Defaults to (2., 98.).
             min_value (float | Sequence[float], optional): For 'minmax'.
             max_value (float | Sequence[float], optional): For 'minmax'.
@@ -397,7 +403,11 @@ class SceneInferencer:
                     'resolution, e.g. train_gsd = 0.13) in the config; pass '
                     'a number instead.')
             gsd = float(self.train_gsd)
-        scaling = BandScaling(bands, scale, percentiles, min_value, max_value)
+        if (bands, scale, min_value, max_value) == (None, ) * 4:
+            scaling = self.config_scaling
+        else:
+            scaling = BandScaling(bands, scale, percentiles, min_value,
+                                  max_value)
         out_dir = str(out_dir)
         mkdir_or_exist(out_dir)
         stem = osp.splitext(osp.basename(scene))[0]
