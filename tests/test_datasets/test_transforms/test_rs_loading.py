@@ -237,3 +237,31 @@ def test_without_rasterio_8bit_rgb_loads_and_the_rest_says_install(
         assert path in msg and kind in msg and 'mmrrsis[geo]' in msg
     with pytest.raises(ImportError, match='select bands or scale.*geo'):
         LoadRSImageFromFile(scale='percentile')(dict(img_path=paths['.png']))
+
+
+def test_mmrrsis_imports_and_loads_8bit_without_the_geo_extra(tmp_path):
+    """rasterio, shapely and pyogrio are the ``geo`` extra: without them
+    mmrrsis (the inference API included) imports and 8-bit RGB files
+    load; the uint16 file names the extra."""
+    import subprocess
+    png = str(tmp_path / 'img.png')
+    cv2.imwrite(png, _image(6))
+    u16 = _write_tif(tmp_path / 'u16.tif', np.ones((4, 8, 8), np.uint16))
+    script = f'''
+import sys
+for name in ('rasterio', 'shapely', 'pyogrio'):
+    sys.modules[name] = None
+import mmrrsis.apis
+from mmrrsis.datasets.transforms import LoadRSImageFromFile
+print(mmrrsis.apis.load_image({png!r}).shape)
+try:
+    LoadRSImageFromFile()(dict(img_path={u16!r}))
+except ImportError as e:
+    print('ImportError', e)
+'''
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == '(40, 56, 3)'
+    assert lines[1].startswith('ImportError') and 'mmrrsis[geo]' in lines[1]
