@@ -41,8 +41,8 @@ def header_kind(data: bytes) -> Tuple[bool, str]:
                 kind = f'{img.format} {img.mode}'
                 if img.format not in FAST_FORMATS or img.mode != 'RGB':
                     return False, kind
-                if img.format == 'PNG':
-                    return img.tile[0].args == 'RGB', kind  # not 'RGB;16B'
+                if img.format == 'PNG':  # raw mode 'RGB', not 'RGB;16B'
+                    return img.tile[0][3] == 'RGB', kind
                 if img.format == 'TIFF':
                     tags = img.tag_v2
                     bits = tuple(tags.get(258, ()))
@@ -114,7 +114,7 @@ class LoadRSImageFromFile(BaseTransform):
     - an 8-bit RGB file (JPEG, PNG, TIFF, BMP, WebP) without settings takes
       a fast path: its header is looked at (Pillow, no pixel decoded) and
       it is decoded once by mmcv exactly as ``LoadImageFromFile`` decodes
-      it (BGR, same values, same speed). This path needs no rasterio;
+      it (BGR, same values, about the same time). It needs no rasterio;
     - ``bands=(3, 2, 1)`` selects the bands that become R, G and B
       (1-based);
     - ``scale='percentile'`` stretches each selected band linearly from its
