@@ -81,7 +81,8 @@ U16_OFFSET, U16_GAIN = 100, 15
 def refsegrs_uint16_copy(tmp_path_factory, refsegrs_copy):
     """The RefSegRS copy with every tile rewritten as a uint16 blue, green,
     red, NIR GeoTIFF (``U16_OFFSET + U16_GAIN * value``; NIR = green):
-    (8-bit root, uint16 root)."""
+    (8-bit root, uint16 root, the ``min_value`` / ``max_value`` that map
+    it back)."""
     import shutil
 
     import cv2
@@ -100,4 +101,5 @@ def refsegrs_uint16_copy(tmp_path_factory, refsegrs_copy):
                 crs='EPSG:32632', transform=rasterio.transform.from_origin(
                     5e5, 5e6, .13, .13)) as dst:
             dst.write(data)
-    return refsegrs_copy[0], root
+    return refsegrs_copy[0], root, dict(
+        min_value=U16_OFFSET, max_value=U16_OFFSET + 255 * U16_GAIN)

@@ -231,7 +231,7 @@ def test_images_the_loader_would_refuse(configs_dir, refsegrs_uint16_copy):
     """uint16 4-band tiles under a pipeline without bands / scale are
     errors naming each file before training; with them set the copy is
     usable."""
-    _, root = refsegrs_uint16_copy
+    root = refsegrs_uint16_copy[1]
     path = osp.join(configs_dir, 'refsegrs.py')
     report = check_dataset(_cfg(path, root), nproc=1, show_progress=False)
     assert not report['usable']

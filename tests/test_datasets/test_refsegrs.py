@@ -433,11 +433,10 @@ def test_uint16_tiles_raise_naming_the_file_until_scaled(
     samples of the 8-bit copy."""
     import argparse
 
-    from conftest import U16_GAIN, U16_OFFSET
     from mmengine.config import DictAction
 
     from mmrrsis.datasets.band_scaling import BandScalingError
-    rgb_root, u16_root = refsegrs_uint16_copy
+    rgb_root, u16_root, back = refsegrs_uint16_copy
     with pytest.raises(BandScalingError) as info:
         _build(configs_dir, u16_root)[0]
     msg = str(info.value)
@@ -449,8 +448,8 @@ def test_uint16_tiles_raise_naming_the_file_until_scaled(
     key = 'train_dataloader.dataset.pipeline.0'
     options = parser.parse_args([
         '--cfg-options', f'{key}.bands=(3,2,1)', f'{key}.scale=minmax',
-        f'{key}.min_value={U16_OFFSET}',
-        f'{key}.max_value={U16_OFFSET + 255 * U16_GAIN}'
+        f'{key}.min_value={back["min_value"]}',
+        f'{key}.max_value={back["max_value"]}'
     ]).cfg_options
     cfg = Config.fromfile(osp.join(configs_dir, 'refsegrs.py'))
     cfg.merge_from_dict(options)
