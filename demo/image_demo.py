@@ -8,9 +8,12 @@ printed below it::
         --out-file out.png
 
 Tiles larger than the training size can be predicted window by window
-with ``--slide-crop 480 --slide-stride 320``. The checkpoint is read
-without running code from it; ``--unsafe-load`` unpickles it completely
-(trusted files only).
+with ``--slide-crop 480 --slide-stride 320``. An image that is not 8-bit
+RGB (uint16, 4 bands, ...) needs its conversion, e.g. ``--bands 3 2 1
+--scale percentile`` (or ``--scale minmax --min 0 --max 4095``); without
+flags the config's ``LoadRSImageFromFile`` settings apply. The checkpoint
+is read without running code from it; ``--unsafe-load`` unpickles it
+completely (trusted files only).
 """
 import argparse
 import sys
@@ -19,13 +22,15 @@ import mmcv
 
 from mmrrsis.apis import (
     CheckpointMismatchError,
+    InferencePipeline,
     inference_model,
     init_model,
-    load_image,
+    load_config,
     pair_inputs,
     set_slide_inference,
 )
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.utils import add_scaling_args, scaling_from_args
 from mmrrsis.visualization import RRSISLocalVisualizer
 
 
@@ -60,6 +65,7 @@ def parse_args(argv=None):
         action='store_true',
         help='unpickle the checkpoint completely (runs code named in the '
         'file; only for files you trust)')
+    add_scaling_args(parser)
     return parser.parse_args(argv)
 
 
@@ -67,7 +73,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     try:
         pair_inputs(args.img, args.text)  # fail fast on bad input
-        image = load_image(args.img)  # BGR
+        scaling = scaling_from_args(args)
+        image = InferencePipeline(load_config(args.config),
+                                  scaling=scaling).image(args.img)  # BGR
         model = init_model(
             args.config,
             args.checkpoint,
@@ -76,7 +84,7 @@ def main(argv=None) -> None:
         if args.slide_crop:
             stride = args.slide_stride or max(1, args.slide_crop * 2 // 3)
             set_slide_inference(model, args.slide_crop, stride)
-        result = inference_model(model, image, args.text)
+        result = inference_model(model, args.img, args.text, scaling=scaling)
     except (OSError, ValueError, TypeError, CheckpointMismatchError,
             UnsafeCheckpointError, CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')

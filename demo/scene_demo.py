@@ -25,8 +25,10 @@ from PIL import Image
 from mmrrsis.apis import CheckpointMismatchError, SceneInferencer
 from mmrrsis.apis.scene import SceneSource, draw_overview, evaluate_scene_masks
 from mmrrsis.apis.scene.overview import read_decimated_mask
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.datasets.band_scaling import BandScaling
 from mmrrsis.datasets.synthetic.geo_scene import make_synthetic_geo_scene
+from mmrrsis.utils import add_scaling_args, scaling_from_args
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEXTS = ('vehicle', 'building along the road', 'tree')
@@ -46,10 +48,14 @@ def parse_args(argv=None):
     parser.add_argument('--tiles', type=int, nargs=2, default=(6, 6),
                         help='generated scene: rows and columns of 128 px '
                         'tiles. Default: 6 6')
-    parser.add_argument('--bands', type=int, nargs=3)
-    parser.add_argument('--scale', choices=['percentile', 'minmax'])
     parser.add_argument('--gsd', type=float)
     parser.add_argument('--device')
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help='unpickle the checkpoint completely (runs code named in the '
+        'file; only for files you trust)')
+    add_scaling_args(parser, 'computed once on a decimated read of the '
+                     'scene')
     return parser.parse_args(argv)
 
 
@@ -73,11 +79,14 @@ def main(argv=None) -> dict:
             tile_size=128, texts=tuple(args.texts))
         scene, gt = info['rgb8'], [e['gt'] for e in info['expressions']]
     try:
+        scaling = scaling_from_args(args) or {}
         inferencer = SceneInferencer(args.config, args.checkpoint,
-                                     device=args.device)
-        result = inferencer(scene, args.texts, args.out_dir,
-                            bands=args.bands, scale=args.scale, gsd=args.gsd)
-    except (FileNotFoundError, ValueError, CheckpointMismatchError) as e:
+                                     device=args.device,
+                                     unsafe_load=args.unsafe_load)
+        result = inferencer(scene, args.texts, args.out_dir, gsd=args.gsd,
+                            **scaling)
+    except (FileNotFoundError, ValueError, CheckpointMismatchError,
+            UnsafeCheckpointError, CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')
     report = dict(masks=result.masks, geojson=result.geojson,
                   gpkg=result.gpkg, overview=result.overview)

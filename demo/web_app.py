@@ -6,6 +6,10 @@ windows with blending for any size, georeferencing kept)::
     python demo/web_app.py configs/lgce_synthetic.py \
         work_dirs/lgce_synthetic/best_oIoU_epoch_10.pth [--port 7860]
 
+The checkpoint is read without running code from it (``--unsafe-load``
+unpickles it completely, for trusted files only); one that cannot be
+loaded stops the start with an ``error: ...`` line.
+
 Upload an image or a GeoTIFF (or pick a generated example), type one
 expression a line and run: the page shows the image with each
 expression's mask in its own colour and a legend with the area (pixels,
@@ -33,12 +37,19 @@ import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from mmrrsis.apis import SceneInferencer  # noqa: E402
+from mmrrsis.apis import (
+    CheckpointMismatchError,  # noqa: E402
+    SceneInferencer,  # noqa: E402
+)
 from mmrrsis.apis.scene import SceneSource, draw_overview  # noqa: E402
 from mmrrsis.apis.scene.outputs import colour_of  # noqa: E402
 from mmrrsis.apis.scene.overview import (
     format_area,  # noqa: E402
     read_decimated_mask,  # noqa: E402
+)
+from mmrrsis.compat import (
+    CorruptCheckpointError,  # noqa: E402
+    UnsafeCheckpointError,  # noqa: E402
 )
 from mmrrsis.datasets.band_scaling import BandScaling  # noqa: E402
 
@@ -392,22 +403,34 @@ def parse_args(argv=None):
         tempfile.gettempdir(), 'mmrrsis_web_app'))
     parser.add_argument('--device')
     parser.add_argument('--no-examples', action='store_true')
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help='unpickle the checkpoint completely (runs code named in the '
+        'file; only for files you trust)')
     return parser.parse_args(argv)
 
 
 def create(argv=None):
-    """Parse the arguments and build (page, app, args) without serving."""
+    """Parse the arguments and build (page, app, args) without serving.
+
+    Raises:
+        SystemExit: ``error: ...`` when the model cannot be loaded (a
+            missing file, a checkpoint that names code to run without
+            ``--unsafe-load``, a damaged or mismatched one).
+    """
+    import warnings
     args = parse_args(argv)
     checkpoint = None if args.checkpoint == 'none' else args.checkpoint
-    if checkpoint is None:
-        import warnings
+    try:
         with warnings.catch_warnings():
-            warnings.simplefilter('ignore', UserWarning)
-            inferencer = SceneInferencer(args.config, None,
-                                         device=args.device)
-    else:
-        inferencer = SceneInferencer(args.config, checkpoint,
-                                     device=args.device)
+            if checkpoint is None:  # said in the page instead
+                warnings.simplefilter('ignore', UserWarning)
+            inferencer = SceneInferencer(args.config, checkpoint,
+                                         device=args.device,
+                                         unsafe_load=args.unsafe_load)
+    except (OSError, ValueError, TypeError, CheckpointMismatchError,
+            UnsafeCheckpointError, CorruptCheckpointError) as e:
+        raise SystemExit(f'error: cannot start the app: {e}') from None
     app = SegmentApp(inferencer, args.work_dir, args.max_pixels,
                      random_weights=checkpoint is None)
     examples = None if args.no_examples else make_examples(

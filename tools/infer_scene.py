@@ -9,7 +9,9 @@ overview PNG and a summary JSON::
         --out-dir out/ [--bands 3 2 1 --scale percentile] [--gsd 0.52]
 
 An interrupted run continues where it stopped when started again with the
-same arguments (``--restart`` starts over).
+same arguments (``--restart`` starts over). The checkpoint is read without
+running code from it; ``--unsafe-load`` unpickles it completely (trusted
+files only).
 """
 import argparse
 import json
@@ -19,6 +21,8 @@ from mmengine.config import DictAction
 
 from mmrrsis.apis import CheckpointMismatchError, SceneInferencer
 from mmrrsis.apis.scene import evaluate_scene_masks
+from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.utils import add_scaling_args, scaling_from_args
 
 
 def parse_args(argv=None):
@@ -32,19 +36,8 @@ def parse_args(argv=None):
                         'weights)')
     parser.add_argument('--out-dir', default='scene_out', help='output '
                         'folder. Default: scene_out')
-    parser.add_argument('--bands', type=int, nargs=3, metavar=('R', 'G', 'B'),
-                        help='1-based bands for R, G, B, e.g. 3 2 1')
-    parser.add_argument('--scale', choices=['percentile', 'minmax'],
-                        help='scaling to 8 bits (needed for non-uint8 '
-                        'scenes)')
-    parser.add_argument('--percentiles', type=float, nargs=2,
-                        default=(2., 98.), metavar=('LOW', 'HIGH'),
-                        help='of --scale percentile (computed once on a '
-                        'decimated read of the scene). Default: 2 98')
-    parser.add_argument('--min', type=float, nargs='+', dest='min_value',
-                        help='--scale minmax: value(s) mapped to 0')
-    parser.add_argument('--max', type=float, nargs='+', dest='max_value',
-                        help='--scale minmax: value(s) mapped to 255')
+    add_scaling_args(parser, 'computed once on a decimated read of the '
+                     'scene')
     parser.add_argument('--gsd', nargs='?', const='config',
                         help='run the model at this ground resolution (CRS '
                         'units per pixel); without a value: the config\'s '
@@ -73,6 +66,10 @@ def parse_args(argv=None):
     parser.add_argument('--restart', action='store_true',
                         help='do not resume an interrupted run')
     parser.add_argument('--device', help="'cpu' or 'cuda[:i]'")
+    parser.add_argument(
+        '--unsafe-load', action='store_true',
+        help='unpickle the checkpoint completely (runs code named in the '
+        'file; only for files you trust)')
     parser.add_argument('--quiet', action='store_true', help='no progress '
                         'bar')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
@@ -92,6 +89,7 @@ def main(argv=None) -> dict:
     if gsd not in (None, 'config'):
         gsd = float(gsd)
     try:
+        scaling = scaling_from_args(args) or {}
         inferencer = SceneInferencer(
             args.config,
             None if args.checkpoint == 'none' else args.checkpoint,
@@ -100,13 +98,11 @@ def main(argv=None) -> dict:
             stride=_one_or_list(args.stride),
             blend=args.blend,
             batch_size=args.batch_size,
-            cfg_options=args.cfg_options)
+            cfg_options=args.cfg_options,
+            unsafe_load=args.unsafe_load)
         result = inferencer(
             args.scene, args.texts, args.out_dir,
-            bands=args.bands, scale=args.scale,
-            percentiles=tuple(args.percentiles),
-            min_value=_one_or_list(args.min_value),
-            max_value=_one_or_list(args.max_value),
+            **scaling,
             gsd=gsd, vectors=not args.no_vectors, gpkg=not args.no_gpkg,
             min_area=args.min_area, simplify=args.simplify,
             overview=not args.no_overview, resume=not args.restart,
@@ -114,7 +110,8 @@ def main(argv=None) -> dict:
         scores = (evaluate_scene_masks(result.masks, args.gt)
                   if args.gt else None)
     except (FileNotFoundError, ValueError, TypeError,
-            CheckpointMismatchError) as e:
+            CheckpointMismatchError, UnsafeCheckpointError,
+            CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')
     for item in result.summary['expressions']:
         print(f"{item['text']!r}: {item['target_pixels']} px, "

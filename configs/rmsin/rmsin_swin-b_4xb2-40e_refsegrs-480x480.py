@@ -8,7 +8,7 @@ default_scope = 'mmrrsis'
 custom_imports = dict(imports=['mmrrsis'], allow_failed_imports=False)
 img_scale = (480, 480)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='RandomBoxes', prob=0.2, num_boxes=(20, 60), box_size=32),
     dict(type='LoadReferringAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),

@@ -8,6 +8,7 @@
 # differs from their mask are resampled to it (one warning per split).
 _base_ = ['./lavt_swin-tiny_refsegrs-64x64.py']
 data_root = 'data/rrsisd'
+train_gsd = None  # RRSIS-D: 0.5 m to 30 m a pixel, no single value
 rrsisd = dict(_delete_=True, type='RRSISDDataset', data_root=data_root)
 train_dataloader = dict(
     dataset=dict(

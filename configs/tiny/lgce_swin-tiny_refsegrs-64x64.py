@@ -8,15 +8,17 @@ _base_ = [
 default_scope = 'mmrrsis'
 custom_imports = dict(imports=['mmrrsis'], allow_failed_imports=False)
 img_scale = (64, 64)
+# RefSegRS' 0.13 m tiles (or the generator's) seen at 64 px: 0.13 * 512 / 64
+train_gsd = 1.04
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='LoadReferringAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='CleanText'),
     dict(type='PackRRSISInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadReferringAnnotations'),
     dict(type='CleanText'),

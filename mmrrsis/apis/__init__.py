@@ -11,7 +11,14 @@ from .inference import (
     keeps_size,
     set_slide_inference,
 )
-from .inputs import ImageType, load_image, pair_inputs
+from .inputs import (
+    SCALING_KEYS,
+    ImageType,
+    array_to_bgr,
+    image_loader,
+    load_image,
+    pair_inputs,
+)
 from .model_checks import check_text_model, has_text_encoder
 from .model_config import (
     bert_config_of,
@@ -30,5 +37,6 @@ __all__ = [
     'get_test_pipeline_cfg', 'has_text_encoder', 'inference_model',
     'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',
     'load_image', 'pair_inputs', 'prepare_for_checkpoint',
-    'set_slide_inference', 'SceneInferencer', 'SceneResult'
+    'set_slide_inference', 'SceneInferencer', 'SceneResult', 'SCALING_KEYS',
+    'array_to_bgr', 'image_loader'
 ]

@@ -138,16 +138,25 @@ def _pair(value, name: str) -> Tuple[int, int]:
 def inference_model(model: nn.Module,
                     img: Union[ImageType, Sequence[ImageType]],
                     texts: Union[str, Sequence[str]],
-                    batch_size: int = 1
+                    batch_size: int = 1,
+                    scaling: Optional[dict] = None
                     ) -> Union[SegDataSample, List[SegDataSample]]:
     """Predict the masks of expressions on images.
 
     Args:
         model (nn.Module): From :func:`init_model` (it needs ``model.cfg``).
-        img (str | np.ndarray | Sequence): Image file(s) or BGR array(s).
+        img (str | np.ndarray | Sequence): Image file(s) or array(s):
+            8-bit (H, W, 3) BGR or (H, W) grey without a scaling, (H, W,
+            bands) in band order with one (see :mod:`mmrrsis.apis.inputs`).
         texts (str | Sequence[str]): Expression(s), paired with the images
             as in :func:`~mmrrsis.apis.pair_inputs`.
         batch_size (int): Pairs per forward pass. Defaults to 1.
+        scaling (dict, optional): Band selection and scaling of the images
+            (``bands``, ``scale``, ``percentiles``, ``min_value``,
+            ``max_value``, as ``LoadRSImageFromFile`` takes them), replacing
+            the config's; needed for images that are not 8-bit RGB.
+            Defaults to None (the config's ``LoadRSImageFromFile``
+            settings).
 
     Returns:
         SegDataSample | list[SegDataSample]: With ``pred_sem_seg``
@@ -156,7 +165,8 @@ def inference_model(model: nn.Module,
     """
     check_text_model(model)
     pairs = pair_inputs(img, texts)
-    pipeline = InferencePipeline(model.cfg, keep_size=keeps_size(model))
+    pipeline = InferencePipeline(
+        model.cfg, keep_size=keeps_size(model), scaling=scaling)
     results = []
     with torch.no_grad():
         for start in range(0, len(pairs), batch_size):

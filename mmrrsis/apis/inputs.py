@@ -3,18 +3,41 @@
 Every entry point (:func:`~mmrrsis.apis.inference_model`,
 :class:`~mmrrsis.apis.RRSISInferencer`, the demo) goes through these, so a
 missing or unreadable image, a folder given as an image, an empty
-expression or a different number of images and expressions fails the same
-clear way everywhere.
+expression, a different number of images and expressions, or an image
+that is not 8-bit RGB without a scaling fails the same clear way
+everywhere.
+
+One rule turns an input into the model's (H, W, 3) uint8 BGR image, with
+:class:`~mmrrsis.datasets.transforms.LoadRSImageFromFile` and its
+:class:`~mmrrsis.datasets.band_scaling.BandScaling` (no second
+implementation):
+
+- a **file** is read by ``LoadRSImageFromFile`` with the given band
+  selection and scaling (8-bit RGB files load as mmcv's
+  ``LoadImageFromFile`` loads them; anything else needs a scaling);
+- an **array** without a scaling must be 8-bit: (H, W, 3) BGR, as
+  ``cv2.imread`` gives, or (H, W) grey (copied to three channels); any
+  other dtype (uint16, float, ...) or channel count raises a
+  ``BandScalingError`` naming the dtype, the shape and the fix;
+- an **array with a scaling** is read like a raster: (H, W, bands) (or
+  (H, W), one band) in band order, ``bands`` 1-based, e.g. a uint16
+  (H, W, 4) blue, green, red, NIR array with ``dict(bands=(3, 2, 1),
+  scale='percentile')``. It is then *not* BGR.
 """
 import os.path as osp
 from pathlib import Path
-from typing import List, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
-import mmcv
 import numpy as np
-from mmengine.fileio import get as get_bytes
+
+from mmrrsis.datasets.band_scaling import BandScaling, BandScalingError
+from mmrrsis.datasets.transforms import LoadRSImageFromFile
 
 ImageType = Union[str, Path, np.ndarray]
+
+#: The keys of a ``scaling`` dict: the band selection and scaling
+#: arguments of ``LoadRSImageFromFile`` / ``BandScaling``.
+SCALING_KEYS = ('bands', 'scale', 'percentiles', 'min_value', 'max_value')
 
 
 def _check_image_path(img: Union[str, Path]) -> None:
@@ -41,8 +64,8 @@ def pair_inputs(images: Union[ImageType, Sequence[ImageType]],
     - N images and N expressions: element-wise.
 
     Args:
-        images (str | Path | np.ndarray | Sequence): Image file(s) or BGR
-            array(s) (H, W, 3) as ``cv2.imread`` gives.
+        images (str | Path | np.ndarray | Sequence): Image file(s) or
+            array(s) (see the module's rule).
         texts (str | Sequence[str]): Expression(s).
 
     Returns:
@@ -90,43 +113,126 @@ def pair_inputs(images: Union[ImageType, Sequence[ImageType]],
     return list(zip(image_list, text_list))
 
 
-def load_image(img: ImageType,
-               imdecode_backend: str = 'cv2') -> np.ndarray:
-    """Read an image file (or check an array) as a BGR uint8 array.
+def image_loader(scaling: Optional[dict] = None,
+                 **loader_args) -> LoadRSImageFromFile:
+    """The ``LoadRSImageFromFile`` that reads inference inputs.
 
     Args:
-        img (str | Path | np.ndarray): File path or (H, W, 3) BGR array;
-            an (H, W) array is taken as grey.
-        imdecode_backend (str): mmcv decoding backend. Defaults to 'cv2'.
+        scaling (dict, optional): Band selection and scaling, keys of
+            :data:`SCALING_KEYS`, e.g. ``dict(bands=(3, 2, 1),
+            scale='percentile')``. It replaces those of ``loader_args``
+            as a whole (missing keys take their defaults; ``{}`` means
+            none). Defaults to None (``loader_args``' own).
+        **loader_args: Other ``LoadRSImageFromFile`` arguments (those of
+            the config's loading step).
 
     Returns:
-        np.ndarray: (H, W, 3) BGR image.
+        LoadRSImageFromFile: The loader.
+
+    Raises:
+        TypeError: ``scaling`` is not a dict.
+        ValueError: A key that is not a scaling argument.
+        BandScalingError: Inconsistent settings.
+    """
+    if scaling is not None:
+        if not isinstance(scaling, dict):
+            raise TypeError('scaling must be a dict of '
+                            f'{", ".join(SCALING_KEYS)}, got '
+                            f'{type(scaling).__name__}')
+        unknown = sorted(set(scaling) - set(SCALING_KEYS))
+        if unknown:
+            raise ValueError(f'Unknown scaling key(s) {unknown}; a scaling '
+                             f'takes {", ".join(SCALING_KEYS)} (the '
+                             'arguments of LoadRSImageFromFile)')
+        loader_args = {
+            k: v
+            for k, v in loader_args.items() if k not in SCALING_KEYS
+        }
+        loader_args.update(scaling)
+    return LoadRSImageFromFile(**loader_args)
+
+
+def _array_fix(array: np.ndarray) -> str:
+    channels = 1 if array.ndim == 2 else array.shape[2]
+    fixes = []
+    if channels not in (1, 3):
+        fixes.append('bands=(r, g, b) (1-based, e.g. (3, 2, 1) for blue, '
+                     'green, red, NIR)')
+    if array.dtype != np.uint8:
+        fixes.append("scale='percentile' (2nd/98th percentiles to 0-255) "
+                     "or scale='minmax' with min_value / max_value (e.g. 0 "
+                     'and 1 for float 0-1 data, 0 and 4095 for 12-bit)')
+    return ('Pass scaling=dict(' + ', '.join(fixes) + '); with a scaling '
+            'the array is read as (H, W, bands) in band order, like a '
+            'raster, not as BGR.')
+
+
+def array_to_bgr(array: np.ndarray, scaling: BandScaling) -> np.ndarray:
+    """Check or convert an image array to the model's uint8 BGR.
+
+    Args:
+        array (np.ndarray): (H, W, 3) uint8 BGR or (H, W) uint8 grey
+            without a scaling; with one, (H, W, bands) or (H, W) in band
+            order, any dtype.
+        scaling (BandScaling): Band selection and scaling; no ``bands``
+            and no ``scale`` means none. Percentiles are taken over the
+            whole array (NaN left out).
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 BGR.
+
+    Raises:
+        ValueError: Not an (H, W) or (H, W, C) array, or an empty one.
+        BandScalingError: Not 8-bit BGR or grey and no scaling, or bands
+            the array does not have.
+    """
+    if array.ndim not in (2, 3) or array.size == 0:
+        raise ValueError('An image array must be (H, W, 3) (BGR) or (H, W) '
+                         f'(grey), got shape {array.shape}')
+    if scaling.bands is None and scaling.scale is None:
+        if array.dtype == np.uint8 and array.ndim == 2:
+            return np.ascontiguousarray(np.stack([array] * 3, axis=-1))
+        if array.dtype == np.uint8 and array.shape[2] == 3:
+            return np.ascontiguousarray(array)
+        raise BandScalingError(
+            f'The image array is {array.dtype.name} of shape {array.shape}, '
+            'not 8-bit (H, W, 3) BGR or (H, W) grey, and no scaling is '
+            'given, so it cannot be fed to the model as it is. ' +
+            _array_fix(array))
+    data = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
+    source = f'The image array ({array.dtype.name}, shape {array.shape})'
+    scaling.check(array.dtype, data.shape[0], source)
+    picked = data[[b - 1 for b in scaling.indexes(data.shape[0], source)]]
+    rgb = scaling.apply(picked, scaling.fit(picked, None, source))
+    return np.ascontiguousarray(rgb[..., ::-1])
+
+
+def load_image(img: ImageType,
+               loader: Optional[LoadRSImageFromFile] = None) -> np.ndarray:
+    """Read an image file, or check / convert an array, as uint8 BGR.
+
+    See the module's rule: files through ``loader``, arrays through its
+    band selection and scaling (:func:`array_to_bgr`).
+
+    Args:
+        img (str | Path | np.ndarray): File path or array.
+        loader (LoadRSImageFromFile, optional): From :func:`image_loader`,
+            e.g. ``image_loader(dict(bands=(3, 2, 1),
+            scale='percentile'))``. Defaults to None (no scaling).
+
+    Returns:
+        np.ndarray: (H, W, 3) uint8 BGR image.
 
     Raises:
         FileNotFoundError: Missing file.
         IsADirectoryError: A folder given as an image.
         ValueError: A file that is not a readable image, or an array of the
             wrong shape.
+        BandScalingError: (a ValueError) Not 8-bit RGB and no scaling.
     """
+    loader = loader or image_loader()
     if isinstance(img, np.ndarray):
-        if img.ndim == 2:
-            img = np.stack([img] * 3, axis=-1)
-        if img.ndim != 3 or img.shape[2] not in (3, 4) or img.size == 0:
-            raise ValueError('An image array must be (H, W, 3) (BGR), got '
-                             f'shape {img.shape}')
-        return np.ascontiguousarray(img[..., :3])
+        return array_to_bgr(img, loader.scaling)
     path = str(img)
     _check_image_path(path)
-    try:
-        data = get_bytes(path)
-    except FileNotFoundError:
-        raise FileNotFoundError(f'Image file not found: {path}') from None
-    try:
-        array = mmcv.imfrombytes(
-            data, flag='color', backend=imdecode_backend)
-    except Exception as e:
-        raise ValueError(f'Cannot read the image {path}: {e}') from e
-    if array is None or array.size == 0:
-        raise ValueError(f'Cannot read the image {path}: not an image file '
-                         'or a corrupt one.')
-    return array
+    return loader(dict(img_path=path))['img']

@@ -40,8 +40,16 @@ class RRSISInferencer(BaseInferencer):
     Images and expressions are paired as in
     :func:`~mmrrsis.apis.pair_inputs`: one image with any number
     of expressions, one expression (a str) for every image, or lists of the
-    same length. Images are file paths or BGR arrays (as ``cv2.imread``
-    gives).
+    same length. Images are file paths or arrays, read by one rule (see
+    :mod:`mmrrsis.apis.inputs`): files with the config's
+    ``LoadRSImageFromFile`` settings; 8-bit (H, W, 3) BGR arrays (as
+    ``cv2.imread`` gives) or (H, W) grey ones as they are; anything else
+    (uint16 or float arrays, 4-band files) needs ``scaling``, e.g.
+    ``scaling=dict(bands=(3, 2, 1), scale='percentile')``, under which an
+    array is (H, W, bands) in band order::
+
+        RRSISInferencer(cfg, ckpt, scaling=dict(
+            bands=(3, 2, 1), scale='minmax', min_value=0, max_value=4095))
 
     For tiles larger than the training size, ``slide=dict(crop_size=480,
     stride=320)`` (or a config whose ``model.test_cfg`` is
@@ -63,6 +71,10 @@ class RRSISInferencer(BaseInferencer):
         unsafe_load (bool): Unpickle the checkpoint completely, which runs
             any code it names; only for files you trust. Defaults to False
             (weights only, see :func:`~mmrrsis.apis.load_checkpoint_checked`).
+        scaling (dict, optional): Band selection and scaling of the inputs
+            (``bands``, ``scale``, ``percentiles``, ``min_value``,
+            ``max_value``), replacing the config's ``LoadRSImageFromFile``
+            settings. Defaults to None (the config's).
     """
 
     preprocess_kwargs: set = set()
@@ -81,10 +93,12 @@ class RRSISInferencer(BaseInferencer):
                  slide: Optional[dict] = None,
                  cfg_options: Optional[dict] = None,
                  show_progress: bool = False,
-                 unsafe_load: bool = False) -> None:
+                 unsafe_load: bool = False,
+                 scaling: Optional[dict] = None) -> None:
         init_default_scope(scope)
         self._cfg_options = cfg_options
         self._unsafe_load = unsafe_load
+        self._scaling = scaling
         self._model_name = str(model) if isinstance(model,
                                                     (str, Path)) else None
         if isinstance(model, Path):
@@ -100,7 +114,8 @@ class RRSISInferencer(BaseInferencer):
             show_progress=show_progress)
         if slide is not None:
             set_slide_inference(self.model, **slide)
-            self.pipeline = InferencePipeline(self.cfg, keep_size=True)
+            self.pipeline = InferencePipeline(
+                self.cfg, keep_size=True, scaling=scaling)
 
     def _init_model(self, cfg: Config, weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:
@@ -119,7 +134,9 @@ class RRSISInferencer(BaseInferencer):
     def _init_pipeline(self, cfg: Config) -> InferencePipeline:
         """The test pipeline for in-memory (image, text) pairs."""
         return InferencePipeline(
-            self.model.cfg, keep_size=keeps_size(self.model))
+            self.model.cfg,
+            keep_size=keeps_size(self.model),
+            scaling=self._scaling)
 
     def _init_collate(self, cfg: Config):
         """``test_dataloader.collate_fn`` (mmengine's), else pseudo_collate.
@@ -157,8 +174,8 @@ class RRSISInferencer(BaseInferencer):
         """Predict the mask of every (image, expression) pair.
 
         Args:
-            inputs (str | np.ndarray | Sequence): Image file(s) or BGR
-                array(s).
+            inputs (str | np.ndarray | Sequence): Image file(s) or
+                array(s) (see the class docstring).
             texts (str | Sequence[str]): Expression(s).
             return_datasamples (bool): Return the ``SegDataSample``s
                 instead of a dict. Defaults to False.

@@ -8,10 +8,12 @@ every image and mask in parallel and checks what the loader would make of
 them. ``tools/dataset_converters/check_dataset.py`` is its command line.
 
 Findings are **errors** (the set cannot be used as it is: missing, empty,
-unreadable or directory files, refs whose annotation or image entry is
-missing, annotation lines without an expression, masks the dataset's rule
-would read wrongly, undecodable segmentations, empty expressions, size
-mismatches under ``size_mismatch='error'``) or **warnings** (what the loader
+unreadable or directory files, images the pipeline's
+``LoadRSImageFromFile`` would refuse (not 8-bit RGB and no bands / scale
+set), refs whose annotation or image entry is missing, annotation lines
+without an expression, masks the dataset's rule would read wrongly,
+undecodable segmentations, empty expressions, size mismatches under
+``size_mismatch='error'``) or **warnings** (what the loader
 handles but a user should know: image/mask size mismatches it resamples,
 empty masks, duplicate expressions, expressions longer than the token
 limit, expressions of unknown tokens only, a split without categories,
@@ -31,7 +33,9 @@ from mmengine import fileio
 from mmengine.utils import track_parallel_progress, track_progress
 
 from mmrrsis.registry import DATASETS
+from mmrrsis.utils.config_utils import find_steps
 
+from .band_scaling import BandScalingError
 from .base_referring_dataset import BaseReferringDataset
 from .masks import (
     decode_segmentation,
@@ -42,6 +46,7 @@ from .masks import (
 from .refer import ReferDataset
 from .text_utils import normalize_text
 from .transforms.loading import LoadReferringAnnotations
+from .transforms.rs_loading import LoadRSImageFromFile, header_kind
 
 SPLITS = ('train', 'val', 'test')
 #: Problem kinds that make a set unusable; every other kind is a warning.
@@ -49,7 +54,7 @@ ERROR_KINDS = frozenset({
     'cannot_build', 'missing_file', 'directory', 'unreadable_file',
     'bad_line', 'missing_annotation', 'missing_image_entry', 'no_sentences',
     'bad_mask_values', 'bad_segmentation', 'empty_expression',
-    'size_mismatch_refused'
+    'size_mismatch_refused', 'needs_scaling', 'needs_rasterio'
 })
 #: Default token limit (LAVT / RMSIN: 20 ids, [CLS] and [SEP] included).
 DEFAULT_MAX_TOKENS = 20
@@ -70,14 +75,23 @@ def leaf_datasets(ds_cfg: dict, name: str) -> Iterator[Tuple[str, dict]]:
         yield name, ds_cfg
 
 
+def _step_args(pipeline: Optional[Sequence], name: str) -> Optional[dict]:
+    """The arguments of the pipeline's first ``name`` step, or None."""
+    found = find_steps(pipeline or [], (name, ))
+    if not found:
+        return None
+    return {k: v for k, v in pipeline[found[0]].items() if k != 'type'}
+
+
 def loader_settings(pipeline: Optional[Sequence]) -> dict:
     """The arguments of the pipeline's ``LoadReferringAnnotations``."""
-    for step in pipeline or []:
-        kind = step.get('type') if isinstance(step, dict) else None
-        if isinstance(kind, str) and kind.split('.')[-1] == \
-                'LoadReferringAnnotations':
-            return {k: v for k, v in step.items() if k != 'type'}
-    return {}
+    return _step_args(pipeline, 'LoadReferringAnnotations') or {}
+
+
+def image_loader_settings(pipeline: Optional[Sequence]) -> Optional[dict]:
+    """The arguments of the pipeline's ``LoadRSImageFromFile`` (None when
+    it reads images otherwise, e.g. with mmcv's ``LoadImageFromFile``)."""
+    return _step_args(pipeline, 'LoadRSImageFromFile')
 
 
 # -------------------------------------------------------------- tokens --
@@ -184,6 +198,37 @@ def _read_image(path: str, backend_args: Optional[dict] = None
     return tuple(decoded.shape[:2]), None
 
 
+def conversion_problem(path: str, settings: dict
+                       ) -> Optional[Tuple[str, str]]:
+    """Whether ``LoadRSImageFromFile(**settings)`` refuses a readable image.
+
+    An 8-bit RGB file under plain settings is told from its header alone;
+    any other image is loaded as training would load it.
+
+    Args:
+        path (str): The image (already known to decode).
+        settings (dict): The pipeline's ``LoadRSImageFromFile`` arguments.
+
+    Returns:
+        tuple[str, str] | None: (kind, message) of the refusal:
+        ``'needs_scaling'`` (not 8-bit RGB, or bands it lacks, for these
+        settings), ``'needs_rasterio'`` or ``'unreadable_file'``.
+    """
+    loader = LoadRSImageFromFile(**settings)
+    if loader.plain and header_kind(
+            fileio.get(path, backend_args=loader.backend_args))[0]:
+        return None
+    try:
+        loader(dict(img_path=path))
+    except BandScalingError as e:
+        return 'needs_scaling', str(e)
+    except ImportError as e:
+        return 'needs_rasterio', str(e)
+    except ValueError as e:
+        return 'unreadable_file', str(e)
+    return None
+
+
 def inspect_files(task: dict) -> dict:
     """Decode one sample's image and mask and check them.
 
@@ -191,7 +236,8 @@ def inspect_files(task: dict) -> dict:
         task (dict): ``img_path``; ``seg_map_path`` or ``segmentation``,
             ``height``, ``width``; the effective rules ``mask_threshold``,
             ``mask_check``, ``soft_edge``, ``polygon_overlap``,
-            ``size_mismatch``; ``backend_args``.
+            ``size_mismatch``; ``backend_args``; ``image_loader`` (the
+            ``LoadRSImageFromFile`` arguments, or None).
 
     Returns:
         dict: ``img_hw``, ``mask_hw``, ``area`` (target pixels) and
@@ -199,6 +245,8 @@ def inspect_files(task: dict) -> dict:
     """
     findings = []
     img_hw, problem = _read_image(task['img_path'], task.get('backend_args'))
+    if problem is None and task.get('image_loader') is not None:
+        problem = conversion_problem(task['img_path'], task['image_loader'])
     if problem is not None:
         findings.append(problem)
     mask = None
@@ -300,7 +348,8 @@ def _build(ds_cfg: dict, split: _Split) -> Optional[BaseReferringDataset]:
     return dataset
 
 
-def _tasks(dataset, settings: LoadReferringAnnotations
+def _tasks(dataset, settings: LoadReferringAnnotations,
+           image_loader: Optional[dict] = None
            ) -> Tuple[List[dict], List[int]]:
     """One task per distinct (image, mask) and each sample's task."""
     tasks, index, of_sample = [], {}, []
@@ -321,6 +370,7 @@ def _tasks(dataset, settings: LoadReferringAnnotations
             task.update(
                 soft_edge=settings.soft_edge,
                 backend_args=settings.backend_args,
+                image_loader=image_loader,
                 where=info.get('source') or info['img_path'])
             tasks.append(task)
         of_sample.append(index[key])
@@ -393,7 +443,8 @@ def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
         return split
     settings = LoadReferringAnnotations(**loader_settings(
         ds_cfg.get('pipeline')))
-    tasks, of_sample = _tasks(dataset, settings)
+    tasks, of_sample = _tasks(
+        dataset, settings, image_loader_settings(ds_cfg.get('pipeline')))
     results = _run(tasks, nproc, show_progress)
     grouped = defaultdict(list)
     for task, result in zip(tasks, results):

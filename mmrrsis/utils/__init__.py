@@ -1,4 +1,5 @@
 """Utilities: environment, registration, config walking, type aliases."""
+from .cli_args import add_scaling_args, scaling_from_args
 from .collect_env import collect_env, mmcv_flavour
 from .config_utils import (
     drop_steps,
@@ -10,6 +11,7 @@ from .config_utils import (
     type_name,
 )
 from .malloc import set_malloc_mmap_threshold
+from .optional_deps import import_rasterio
 from .set_env import register_all_modules
 from .typing_utils import (
                            ConfigType,
@@ -29,5 +31,5 @@ __all__ = [
     'OptSampleList', 'SampleList', 'TensorDict', 'TensorList',
     'set_malloc_mmap_threshold', 'drop_steps', 'find_steps',
     'iter_dataset_cfgs', 'iter_dicts', 'iter_pipelines', 'map_pipelines',
-    'type_name'
+    'type_name', 'import_rasterio', 'add_scaling_args', 'scaling_from_args'
 ]

@@ -54,3 +54,43 @@ def test_image_demo_bad_input(tmp_path, refsegrs_root, lavt_tiny_ckpt):
                    lavt_tiny_ckpt])
     with pytest.raises(SystemExit, match='is a directory'):
         demo.main([str(tmp_path), 'a car', LAVT_TINY, lavt_tiny_ckpt])
+
+
+def test_image_demo_bands_and_scaling(tmp_path, refsegrs_root,
+                                      lavt_tiny_ckpt):
+    """A uint16 blue, green, red, NIR GeoTIFF stops with one error line
+    without flags; with --bands and --scale minmax the drawing and mask
+    equal those of the 8-bit tile."""
+    import rasterio
+    demo = load_demo()
+    img = osp.join(refsegrs_root, 'images', '0.tif')
+    bgr = cv2.imread(img)
+    data = 100 + 15 * np.concatenate([bgr, bgr[..., 1:2]], -1).astype(
+        np.uint16)
+    tif = str(tmp_path / 'bgrn16.tif')
+    with rasterio.open(tif, 'w', driver='GTiff', width=64, height=64,
+                       count=4, dtype='uint16', crs='EPSG:32632',
+                       transform=rasterio.transform.from_origin(
+                           5e5, 5e6, 1., 1.)) as dst:
+        dst.write(data.transpose(2, 0, 1))
+    common = [LAVT_TINY, lavt_tiny_ckpt, '--device', 'cpu']
+    with pytest.raises(SystemExit, match=r'^error: .*bgrn16.tif is uint16 '
+                       r'with 4 band'):
+        demo.main([tif, 'the gray car'] + common)
+    with pytest.raises(SystemExit, match='--percentiles needs --scale'):
+        demo.main([tif, 'the gray car'] + common + ['--percentiles', '1',
+                                                    '99'])
+    outputs = {}
+    for name, path, flags in (
+            ('rgb8', img, []),
+            ('u16', tif, ['--bands', '3', '2', '1', '--scale', 'minmax',
+                          '--min', '100', '--max', str(100 + 15 * 255)])):
+        out, mask = str(tmp_path / f'{name}.png'), str(tmp_path /
+                                                       f'{name}_mask.png')
+        demo.main([path, 'the gray car'] + common +
+                  ['--out-file', out, '--mask-file', mask] + flags)
+        outputs[name] = (cv2.imread(out), cv2.imread(mask))
+    np.testing.assert_array_equal(outputs['u16'][0], outputs['rgb8'][0])
+    np.testing.assert_array_equal(outputs['u16'][1], outputs['rgb8'][1])
+    # the drawing shows the tile itself, so the comparison can fail
+    assert (outputs['rgb8'][0][:64] != 255).any()

@@ -412,5 +412,47 @@ def test_bad_input_is_named(inferencer, scene, tmp_path):
     broken.write_bytes(b'II*\x00garbage')
     with pytest.raises(ValueError, match='broken.tif'):
         _run(inferencer, str(broken), tmp_path)
+
+
+def test_gsd_config_reads_train_gsd(inferencer, lgce_tiny_ckpt, scene,
+                                    tmp_path):
+    """gsd='config' runs at the config's train_gsd (the tiny configs state
+    1.04 m, the scene's own resolution); a config without one is named."""
+    assert inferencer.train_gsd == pytest.approx(1.04)
+    same = _run(inferencer, scene['rgb8'], tmp_path / 'same', gsd='config',
+                vectors=False, overview=False)
+    grid = same.summary['model_grid']
+    assert grid['resampled'] is False
+    assert grid['gsd'] == [pytest.approx(1.04)] * 2
+    coarse = SceneInferencer(LGCE_TINY, lgce_tiny_ckpt, device='cpu',
+                             crop_size=CROP, stride=STRIDE,
+                             cfg_options=dict(train_gsd=2.08))
+    half = _run(coarse, scene['rgb8'], tmp_path / 'half', gsd='config',
+                vectors=False, overview=False)
+    assert half.summary['model_grid']['size'] == [96, 128]
+    unstated = SceneInferencer(LGCE_TINY, lgce_tiny_ckpt, device='cpu',
+                               crop_size=CROP, stride=STRIDE,
+                               cfg_options=dict(train_gsd=None))
     with pytest.raises(ValueError, match='train_gsd'):
-        _run(inferencer, scene['rgb8'], tmp_path, gsd='config')
+        _run(unstated, scene['rgb8'], tmp_path, gsd='config')
+
+
+def test_config_band_settings_apply_without_arguments(lgce_tiny_ckpt, scene,
+                                                      inferencer, tmp_path):
+    """A config whose LoadRSImageFromFile selects bands and scales reads a
+    uint16 scene with them when no band / scaling argument is given."""
+    u16 = scene['uint16']
+    loader = 'test_dataloader.dataset.pipeline.0'
+    configured = SceneInferencer(
+        LGCE_TINY, lgce_tiny_ckpt, device='cpu', crop_size=CROP,
+        stride=STRIDE, cfg_options={
+            f'{loader}.bands': (3, 2, 1), f'{loader}.scale': 'minmax',
+            f'{loader}.min_value': u16['min_value'],
+            f'{loader}.max_value': u16['max_value']})
+    res = _run(configured, scene['bgrn16'], tmp_path / 'u16',
+               vectors=False, overview=False)
+    assert res.summary['scaling']['bands'] == [3, 2, 1]
+    rgb = _run(inferencer, scene['rgb8'], tmp_path / 'rgb', vectors=False,
+               overview=False)
+    for a, b in zip(rgb.masks, res.masks):
+        np.testing.assert_array_equal(_read(a), _read(b))

@@ -35,7 +35,7 @@ def test_infer_scene_cli(generated, lgce_tiny_ckpt, tmp_path, capsys):
     report = _load('tools/infer_scene.py').main([
         generated['bgrn16'], 'car', 'tree', LGCE_TINY, lgce_tiny_ckpt,
         '--out-dir', str(out), '--bands', '3', '2', '1', '--scale',
-        'percentile', '--min-area', '5', '--gt', *gts, '--quiet'
+        'percentile', '--min-area', '5', '--gt', *gts, '--quiet', '--gsd'
     ])
     printed = capsys.readouterr().out
     assert "'car':" in printed and 'geojson:' in printed
@@ -44,6 +44,8 @@ def test_infer_scene_cli(generated, lgce_tiny_ckpt, tmp_path, capsys):
     summary = report['summary']
     assert [e['text'] for e in summary['expressions']] == ['car', 'tree']
     assert summary['scaling']['bands'] == [3, 2, 1]
+    # --gsd without a value: the config's train_gsd (1.04 m, the scene's)
+    assert summary['model_grid']['gsd'] == [pytest.approx(1.04)] * 2
     for item in summary['expressions']:
         with rasterio.open(item['mask']) as src:
             assert src.crs.to_epsg() == 32632
@@ -75,3 +77,26 @@ def test_scene_demo_writes_mask_geojson_overview(lgce_tiny_ckpt, tmp_path):
     # prediction and ground truth side by side, legend below
     assert picture.width > 2 * 256 and picture.height > 256
     assert 0 <= report['mIoU'] <= 100
+
+
+def test_infer_scene_cli_checkpoint_errors_and_unsafe_load(
+        generated, lgce_tiny_ckpt, tmp_path, payload_checkpoint):
+    """A pickled payload is refused with a one-line error (nothing runs);
+    --unsafe-load loads it; a damaged checkpoint is named."""
+    import torch
+    state = torch.load(lgce_tiny_ckpt, weights_only=True)['state_dict']
+    evil = payload_checkpoint(tmp_path / 'evil.pth', dict(state_dict=state))
+    tool = _load('tools/infer_scene.py')
+    args = [generated['rgb8'], 'car', LGCE_TINY]
+    opts = ['--out-dir', str(tmp_path / 'out'), '--quiet', '--no-vectors',
+            '--no-overview']
+    with pytest.raises(SystemExit, match=r'^error: .*--unsafe-load'):
+        tool.main(args + [evil] + opts)
+    assert not payload_checkpoint.marker.exists()
+    report = tool.main(args + [evil] + opts + ['--unsafe-load'])
+    assert payload_checkpoint.marker.exists()
+    assert report['summary']['expressions'][0]['text'] == 'car'
+    broken = tmp_path / 'broken.pth'
+    broken.write_bytes(open(lgce_tiny_ckpt, 'rb').read()[:4096])
+    with pytest.raises(SystemExit, match=r'^error: .*broken.pth'):
+        tool.main(args + [str(broken)] + opts)

@@ -1,5 +1,6 @@
 """Shared fixtures of the dataset tests: small generated folders and
 copies written in the published formats."""
+import os
 import os.path as osp
 
 import published_formats  # tests/test_datasets is on sys.path
@@ -70,3 +71,35 @@ def refsegrs_copy(tmp_path_factory):
     """A RefSegRS copy: soft-edged 0/255 TIFFs, LZW and raw, CRLF."""
     root = str(tmp_path_factory.mktemp('refsegrs_published'))
     return root, published_formats.write_refsegrs(root)
+
+
+#: The uint16 copy's values: OFFSET + GAIN * the 8-bit value (12-bit data)
+U16_OFFSET, U16_GAIN = 100, 15
+
+
+@pytest.fixture(scope='session')
+def refsegrs_uint16_copy(tmp_path_factory, refsegrs_copy):
+    """The RefSegRS copy with every tile rewritten as a uint16 blue, green,
+    red, NIR GeoTIFF (``U16_OFFSET + U16_GAIN * value``; NIR = green):
+    (8-bit root, uint16 root, the ``min_value`` / ``max_value`` that map
+    it back)."""
+    import shutil
+
+    import cv2
+    import numpy as np
+    import rasterio
+    root = str(tmp_path_factory.mktemp('refsegrs_uint16') / 'copy')
+    shutil.copytree(refsegrs_copy[0], root)
+    for name in os.listdir(osp.join(root, 'images')):
+        path = osp.join(root, 'images', name)
+        bgr = cv2.imread(path)
+        bgrn = np.concatenate([bgr, bgr[..., 1:2]], -1).astype(np.uint16)
+        data = (U16_OFFSET + U16_GAIN * bgrn).transpose(2, 0, 1)
+        with rasterio.open(
+                path, 'w', driver='GTiff', width=data.shape[2],
+                height=data.shape[1], count=4, dtype='uint16',
+                crs='EPSG:32632', transform=rasterio.transform.from_origin(
+                    5e5, 5e6, .13, .13)) as dst:
+            dst.write(data)
+    return refsegrs_copy[0], root, dict(
+        min_value=U16_OFFSET, max_value=U16_OFFSET + 255 * U16_GAIN)

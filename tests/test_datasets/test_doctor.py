@@ -225,3 +225,30 @@ def _load_tool():
 def test_tool_rejects_unknown_split(configs_dir, argv):
     with pytest.raises(SystemExit):
         _load_tool().parse_args([osp.join(configs_dir, 'rrsisd.py')] + argv)
+
+
+def test_images_the_loader_would_refuse(configs_dir, refsegrs_uint16_copy):
+    """uint16 4-band tiles under a pipeline without bands / scale are
+    errors naming each file before training; with them set the copy is
+    usable."""
+    root = refsegrs_uint16_copy[1]
+    path = osp.join(configs_dir, 'refsegrs.py')
+    report = check_dataset(_cfg(path, root), nproc=1, show_progress=False)
+    assert not report['usable']
+    refused = [e for e in report['errors'] if e['kind'] == 'needs_scaling']
+    assert {e['split'] for e in refused} == {'train', 'val', 'test'}
+    assert len(refused) == 6  # every sample's tile
+    assert any(osp.join(root, 'images', '0.tif') in e['message'] and
+               'uint16 with 4 band(s)' in e['message'] for e in refused)
+    assert 'needs_scaling' in format_report(report)
+    cfg = _cfg(path, root)
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.pipeline[0].update(
+            bands=(3, 2, 1), scale='percentile')
+    fixed = check_dataset(cfg, nproc=1, show_progress=False)
+    assert fixed['usable'] and not fixed['errors']
+    # a band the tiles do not have is found too
+    for split in ('train', 'val', 'test'):
+        cfg[f'{split}_dataloader'].dataset.pipeline[0].update(bands=(5, 2, 1))
+    wrong = check_dataset(cfg, nproc=1, show_progress=False)
+    assert any('asks for band 5' in e['message'] for e in wrong['errors'])

@@ -423,3 +423,42 @@ def test_synthetic_generated_once_in_a_two_process_gloo_run(tmp_path):
     assert open(log).read().split() == ['0']  # rank 0 only, once
     sizes = {open(log + f'.{r}').read() for r in (0, 1)}
     assert len(sizes) == 1 and int(sizes.pop()) > 0
+
+
+def test_uint16_tiles_raise_naming_the_file_until_scaled(
+        configs_dir, refsegrs_uint16_copy):
+    """A RefSegRS copy whose tiles are uint16 blue, green, red, NIR
+    GeoTIFFs: the base config's pipeline refuses them naming the file, and
+    loads them with bands and scaling set by --cfg-options, giving the
+    samples of the 8-bit copy."""
+    import argparse
+
+    from mmengine.config import DictAction
+
+    from mmrrsis.datasets.band_scaling import BandScalingError
+    rgb_root, u16_root, back = refsegrs_uint16_copy
+    with pytest.raises(BandScalingError) as info:
+        _build(configs_dir, u16_root)[0]
+    msg = str(info.value)
+    assert osp.join(u16_root, 'images', '0.tif') in msg
+    assert 'uint16 with 4 band(s)' in msg and 'bands=(3, 2, 1)' in msg
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    key = 'train_dataloader.dataset.pipeline.0'
+    options = parser.parse_args([
+        '--cfg-options', f'{key}.bands=(3,2,1)', f'{key}.scale=minmax',
+        f'{key}.min_value={back["min_value"]}',
+        f'{key}.max_value={back["max_value"]}'
+    ]).cfg_options
+    cfg = Config.fromfile(osp.join(configs_dir, 'refsegrs.py'))
+    cfg.merge_from_dict(options)
+    scaled = DATASETS.build(dict(cfg.train_dataloader.dataset,
+                                 data_root=u16_root))
+    plain = _build(configs_dir, rgb_root)
+    for i in range(len(plain)):
+        got, expected = scaled[i], plain[i]
+        assert got['inputs'].dtype == torch.uint8
+        assert got['inputs'].shape == (3, 480, 480)
+        torch.testing.assert_close(got['inputs'], expected['inputs'],
+                                   rtol=0, atol=0)

@@ -22,6 +22,12 @@ def load_web_app():
     return module
 
 
+@pytest.fixture(scope='session')
+def web_app_module():
+    """demo/web_app.py, imported (no server started)."""
+    return load_web_app()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

@@ -98,3 +98,27 @@ def test_opacity_redraws_without_running_the_model(web_app):
         light.shape[1] // 64, 1)
     assert (light[mask] != strong[mask]).any()
     assert (light[~mask] == strong[~mask]).mean() > 0.9
+
+
+def test_checkpoint_that_cannot_load_stops_the_start(
+        tmp_path, payload_checkpoint, web_app_module):
+    """A checkpoint naming code to run stops the start with one error line
+    (nothing runs); --unsafe-load starts it; a missing file is named."""
+    module = web_app_module
+    torch.manual_seed(0)
+    with pytest.warns(UserWarning, match='random weights'):
+        state = module.SceneInferencer(
+            LGCE_TINY, None, device='cpu').model.state_dict()
+    evil = payload_checkpoint(tmp_path / 'evil.pth', dict(state_dict=state))
+    args = ['--work-dir', str(tmp_path / 'work'), '--device', 'cpu',
+            '--no-examples']
+    with pytest.raises(SystemExit,
+                       match=r'^error: cannot start the app: .*unsafe-load'):
+        module.create([LGCE_TINY, evil] + args)
+    assert not payload_checkpoint.marker.exists()
+    _, app, _ = module.create([LGCE_TINY, evil, '--unsafe-load'] + args)
+    assert payload_checkpoint.marker.exists()
+    assert torch.equal(app.inferencer.model.state_dict()[
+        'decode_head.conv_seg.weight'], state['decode_head.conv_seg.weight'])
+    with pytest.raises(SystemExit, match='error: .*missing.pth'):
+        module.create([LGCE_TINY, str(tmp_path / 'missing.pth')] + args)

@@ -9,13 +9,18 @@
 # 800x800 mask: size_mismatch='resample' (default) puts such an image on its
 # mask's grid, with one warning counting them; 'error' refuses them.
 # Check a copy first: python tools/dataset_converters/check_dataset.py CONFIG
+# Images are read by LoadRSImageFromFile (8-bit RGB as mmcv's
+# LoadImageFromFile; other images need bands= / scale=, see refsegrs.py).
+# No train_gsd: RRSIS-D's images come from RSVGD, whose images are DIOR's
+# Google Earth tiles of 0.5 m to 30 m a pixel, so there is no single
+# training ground resolution (tools/infer_scene.py --gsd needs a value).
 dataset_type = 'RRSISDDataset'
 data_root = 'data/rrsisd'
 img_scale = (480, 480)
 
 # training sees one random sentence of each ref per epoch (as LAVT)
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='LoadReferringAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='RandomSentence'),
@@ -25,7 +30,7 @@ train_pipeline = [
 # evaluation: every sentence is a sample; the mask stays at the original
 # resolution (load it before Resize to score at 480x480)
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadReferringAnnotations'),
     dict(type='CleanText'),

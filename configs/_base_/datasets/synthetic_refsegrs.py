@@ -8,16 +8,20 @@ dataset_type = 'SyntheticRefSegRSDataset'
 data_root = 'data/synthetic_refsegrs_128'
 img_scale = (128, 128)
 synthetic = dict(num_images=300, size=128, seed=0)
+# The generator draws a 512 px tile at 0.13 m a pixel and scales it to
+# `size`, so 128 px tiles are 0.52 m (0.13 * 512 / 128), as the generated
+# scenes of mmrrsis.datasets.synthetic.geo_scene (--gsd without a value)
+train_gsd = 0.52
 
 train_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='LoadReferringAnnotations'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='CleanText'),
     dict(type='PackRRSISInputs'),
 ]
 test_pipeline = [
-    dict(type='LoadImageFromFile'),
+    dict(type='LoadRSImageFromFile'),
     dict(type='Resize', scale=img_scale, keep_ratio=False),
     dict(type='LoadReferringAnnotations'),
     dict(type='CleanText'),

@@ -209,6 +209,9 @@ class SceneInferencer:
             Defaults to 256.
         cfg_options (dict, optional): Overrides merged into the config.
             Defaults to None.
+        unsafe_load (bool): Unpickle the checkpoint completely, which runs
+            any code it names; only for files you trust. Defaults to False
+            (weights only, see :func:`~mmrrsis.apis.load_checkpoint_checked`).
 
     Example::
 
@@ -230,7 +233,8 @@ class SceneInferencer:
                  blend_floor: float = 0.05,
                  batch_size: Optional[int] = None,
                  gdal_cache_mb: int = 256,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 unsafe_load: bool = False) -> None:
         if blend not in BLEND_MODES:
             raise ValueError(f'blend must be one of {BLEND_MODES}, got '
                              f'{blend!r}')
@@ -238,14 +242,22 @@ class SceneInferencer:
             warnings.warn('SceneInferencer: no checkpoint given, the masks '
                           'come from random weights.')
         self.model = init_model(
-            model, checkpoint=weights, device=device, cfg_options=cfg_options)
+            model,
+            checkpoint=weights,
+            device=device,
+            cfg_options=cfg_options,
+            unsafe_load=unsafe_load)
         self.config_name = str(model) if isinstance(model,
                                                     (str, Path)) else None
         self.weights = weights
-        self.pipeline = InferencePipeline(self.model.cfg, keep_size=True)
+        # windows come from SceneSource as 8-bit RGB already: no scaling
+        self.pipeline = InferencePipeline(
+            self.model.cfg, keep_size=True, scaling={})
+        as_trained = InferencePipeline(self.model.cfg)
+        #: the config's band selection and scaling (LoadRSImageFromFile)
+        self.config_scaling = as_trained.loader.scaling
         crop = (_pair(crop_size, 'crop_size') if crop_size is not None else
-                training_size(self.model,
-                              InferencePipeline(self.model.cfg)))
+                training_size(self.model, as_trained))
         step = (_pair(stride, 'stride') if stride is not None else
                 (max(1, crop[0] * 2 // 3), max(1, crop[1] * 2 // 3)))
         if step[0] > crop[0] or step[1] > crop[1]:
@@ -337,7 +349,11 @@ class SceneInferencer:
                 Defaults to None (the scene's three bands).
             scale (str, optional): ``'percentile'`` (computed once on a
                 decimated read of the whole scene), ``'minmax'`` or None
-                (the scene must be 8-bit). Defaults to None.
+                (the scene must be 8-bit). Defaults to None. Without any
+                of ``bands``, ``scale``, ``min_value`` and ``max_value``,
+                the settings of the config's ``LoadRSImageFromFile`` apply
+                (none in the shipped configs; its percentiles are then
+                taken over the scene, not per tile).
             percentiles (tuple[float, float]): Defaults to (2., 98.).
             min_value (float | Sequence[float], optional): For 'minmax'.
             max_value (float | Sequence[float], optional): For 'minmax'.
@@ -387,7 +403,11 @@ class SceneInferencer:
                     'resolution, e.g. train_gsd = 0.13) in the config; pass '
                     'a number instead.')
             gsd = float(self.train_gsd)
-        scaling = BandScaling(bands, scale, percentiles, min_value, max_value)
+        if (bands, scale, min_value, max_value) == (None, ) * 4:
+            scaling = self.config_scaling
+        else:
+            scaling = BandScaling(bands, scale, percentiles, min_value,
+                                  max_value)
         out_dir = str(out_dir)
         mkdir_or_exist(out_dir)
         stem = osp.splitext(osp.basename(scene))[0]

@@ -8,16 +8,12 @@ from typing import Optional, Tuple
 import numpy as np
 
 from mmrrsis.datasets.band_scaling import BandScaling, ScalingRange
+from mmrrsis.utils.optional_deps import import_rasterio as _import_rasterio
 
 
 def import_rasterio():
     """rasterio, or an ImportError that says how to install it."""
-    try:
-        import rasterio
-    except ImportError as e:  # pragma: no cover - a declared dependency
-        raise ImportError('Scene inference needs rasterio: pip install -r '
-                          'requirements/geo.txt (or "mmrrsis[geo]")') from e
-    return rasterio
+    return _import_rasterio('Scene inference')
 
 
 @contextlib.contextmanager

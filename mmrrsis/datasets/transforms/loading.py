@@ -83,7 +83,7 @@ class LoadReferringAnnotations(BaseTransform):
     (at the 1st, 2nd, 4th, 8th, ... one).
 
     Image and mask size: when the image has been loaded before
-    (``ori_shape`` is set by ``LoadImageFromFile``) and its size differs
+    (``ori_shape`` is set by the image loader) and its size differs
     from the mask's (some RRSIS-D JPEGs are 800x801 with an 800x800 mask),
     ``size_mismatch='error'`` raises a ``ValueError`` naming both sizes;
     ``'resample'`` puts the image on the mask's grid, since the mask is the

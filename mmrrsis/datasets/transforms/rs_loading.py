@@ -1,4 +1,5 @@
 """Load remote sensing images (any dtype, any band count) explicitly."""
+import io
 import os.path as osp
 import warnings
 from typing import Optional, Sequence, Tuple, Union
@@ -9,22 +10,50 @@ from mmcv.transforms import BaseTransform
 from mmengine import fileio
 
 from mmrrsis.registry import TRANSFORMS
+from mmrrsis.utils.optional_deps import import_rasterio
 
 from ..band_scaling import BandScaling, BandScalingError
 
-#: Lossy formats decoded by mmcv, as ``LoadImageFromFile`` does (GDAL's
-#: and OpenCV's JPEG decoders do not give the same pixel values).
-MMCV_DECODED = ('.jpg', '.jpeg', '.jpe')
+#: Formats whose 8-bit RGB files take the fast path (decoded by mmcv).
+FAST_FORMATS = ('JPEG', 'PNG', 'TIFF', 'BMP', 'WEBP')
 
 
-def _rasterio():
+def header_kind(data: bytes) -> Tuple[bool, str]:
+    """Whether a file is 8-bit RGB, from its header (no pixel decoded).
+
+    Pillow opens the file lazily: only the header is parsed. 16-bit PNG and
+    TIFF files, which Pillow also reports as mode 'RGB', are told apart by
+    their raw mode and bits per sample.
+
+    Args:
+        data (bytes): The file's content.
+
+    Returns:
+        tuple[bool, str]: Whether it is an 8-bit RGB file of
+        :data:`FAST_FORMATS`, and what it is ('PNG RGB', 'TIFF RGBA',
+        'a file Pillow cannot read', ...) for messages.
+    """
+    from PIL import Image, UnidentifiedImageError
     try:
-        import rasterio
-    except ImportError as e:  # pragma: no cover - rasterio is required
-        raise ImportError(
-            'Reading remote sensing images needs rasterio: pip install '
-            '-r requirements/geo.txt (or pip install "mmrrsis[geo]")') from e
-    return rasterio
+        with warnings.catch_warnings():
+            warnings.simplefilter('ignore')  # damaged EXIF blocks
+            with Image.open(io.BytesIO(data)) as img:
+                kind = f'{img.format} {img.mode}'
+                if img.format not in FAST_FORMATS or img.mode != 'RGB':
+                    return False, kind
+                if img.format == 'PNG':  # raw mode 'RGB', not 'RGB;16B'
+                    return img.tile[0][3] == 'RGB', kind
+                if img.format == 'TIFF':
+                    tags = img.tag_v2
+                    bits = tuple(tags.get(258, ()))
+                    sample_format = tuple(tags.get(339, (1, 1, 1)))
+                    return (bits == (8, 8, 8)
+                            and set(sample_format) == {1}), kind
+                return True, kind
+    except (UnidentifiedImageError, OSError, ValueError, IndexError,
+            AttributeError):
+        return False, 'a file Pillow cannot read (e.g. a uint16 or '\
+            'multi-band raster)'
 
 
 def _has_colormap(dataset) -> bool:
@@ -53,7 +82,7 @@ def read_raster_bytes(data: bytes, scaling: BandScaling,
         BandScalingError: Not 8-bit RGB and no scaling configured, or
             bands the file does not have.
     """
-    rasterio = _rasterio()
+    rasterio = import_rasterio(f'Reading {source}')
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
     try:
         with warnings.catch_warnings():
@@ -82,9 +111,10 @@ class LoadRSImageFromFile(BaseTransform):
     images with rasterio (GeoTIFF, uint16, 4+ bands) and makes the
     conversion to the model's 8-bit domain a setting, not an accident:
 
-    - an 8-bit RGB image without settings gives exactly what
-      ``LoadImageFromFile`` gives (BGR, same values; JPEGs are decoded by
-      mmcv as there, since GDAL's JPEG decoder rounds differently);
+    - an 8-bit RGB file (JPEG, PNG, TIFF, BMP, WebP) without settings takes
+      a fast path: its header is looked at (Pillow, no pixel decoded) and
+      it is decoded once by mmcv exactly as ``LoadImageFromFile`` decodes
+      it (BGR, same values, about the same time). It needs no rasterio;
     - ``bands=(3, 2, 1)`` selects the bands that become R, G and B
       (1-based);
     - ``scale='percentile'`` stretches each selected band linearly from its
@@ -92,9 +122,17 @@ class LoadRSImageFromFile(BaseTransform):
       its valid (non-nodata) pixels, to 0-255; ``scale='minmax'`` uses the
       fixed ``min_value`` / ``max_value`` instead (the same for every
       image);
-    - any other image (uint16, float, 4 bands, grey) without the settings
-      it needs raises a ``BandScalingError`` naming the file, its dtype and
-      band count.
+    - every other image, and every image when settings are given, is read
+      with rasterio (the ``geo`` extra; without it, such an image raises
+      an ImportError naming the file and ``pip install "mmrrsis[geo]"``);
+      an image that is not 8-bit RGB (uint16, float, 4 bands, grey,
+      paletted) without the settings it needs raises a
+      ``BandScalingError`` naming the file, its dtype and band count.
+
+    For uint16 or multi-band data, set the settings in the config's
+    pipelines, e.g. ``dict(type='LoadRSImageFromFile', bands=(3, 2, 1),
+    scale='percentile')`` or ``scale='minmax', min_value=0,
+    max_value=4095`` for 12-bit data.
 
     Required Keys:
 
@@ -119,7 +157,8 @@ class LoadRSImageFromFile(BaseTransform):
         max_value (float | Sequence[float], optional): ``'minmax'`` high
             value(s). Defaults to None.
         to_float32 (bool): Return a float32 image. Defaults to False.
-        imdecode_backend (str): mmcv backend for JPEGs. Defaults to 'cv2'.
+        imdecode_backend (str): mmcv decoding backend of the fast path.
+            Defaults to 'cv2'.
         backend_args (dict, optional): mmengine file backend arguments.
             Defaults to None.
     """
@@ -139,10 +178,11 @@ class LoadRSImageFromFile(BaseTransform):
         self.imdecode_backend = imdecode_backend
         self.backend_args = backend_args
 
-    def _mmcv_decodes(self, path: str) -> bool:
-        plain = self.scaling.scale is None and self.scaling.bands in (
+    @property
+    def plain(self) -> bool:
+        """Whether no band selection or scaling is asked for."""
+        return self.scaling.scale is None and self.scaling.bands in (
             None, (1, 2, 3))
-        return plain and osp.splitext(path)[1].lower() in MMCV_DECODED
 
     def _read(self, path: str) -> np.ndarray:
         if osp.isdir(path):
@@ -155,17 +195,26 @@ class LoadRSImageFromFile(BaseTransform):
         if not data:
             raise ValueError(f'Cannot read the image {path}: the file is '
                              'empty (0 bytes)')
-        if self._mmcv_decodes(path):
-            img = mmcv.imfrombytes(
-                data, flag='unchanged', backend=self.imdecode_backend)
-            if img is None:
-                raise ValueError(f'Cannot read the image {path}: corrupt or '
-                                 'not an image file')
-            if img.ndim != 3 or img.shape[2] != 3:
-                count = 1 if img.ndim == 2 else img.shape[2]
-                self.scaling.indexes(count, path)  # raises with the fix
-            return mmcv.imfrombytes(
-                data, flag='color', backend=self.imdecode_backend)
+        kind = None
+        if self.plain:
+            rgb8, kind = header_kind(data)
+            if rgb8:
+                img = mmcv.imfrombytes(
+                    data, flag='color', backend=self.imdecode_backend)
+                if img is not None:
+                    return img
+                # e.g. a ZSTD-compressed GeoTIFF, which GDAL decodes
+                kind = f'{kind}, which OpenCV cannot decode (corrupt, or ' \
+                    'a compression it lacks)'
+        try:
+            import_rasterio()
+        except ImportError as e:
+            what = f'{kind}, not 8-bit RGB' if kind else \
+                'asked to select bands or scale'
+            raise ImportError(
+                f'Cannot read the image {path} ({what}): reading it needs '
+                'rasterio, which is not installed: pip install '
+                '"mmrrsis[geo]" (or -r requirements/geo.txt)') from e
         rgb, _ = read_raster_bytes(data, self.scaling, path)
         return np.ascontiguousarray(rgb[..., ::-1])
 

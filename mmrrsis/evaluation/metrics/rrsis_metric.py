@@ -159,7 +159,7 @@ class RRSISMetric(BaseMetric):
       the ground truth at its original size, i.e. load the annotation
       *after* ``Resize`` as mmseg's test pipelines do::
 
-          LoadImageFromFile -> Resize(480, 480) -> load referring mask
+          LoadRSImageFromFile -> Resize(480, 480) -> load referring mask
           -> text transforms -> pack
 
       A ground truth whose size differs from the prediction's raises an
@@ -168,7 +168,7 @@ class RRSISMetric(BaseMetric):
       480x480): the ground truth as resized by the pipeline, i.e. the
       annotation loaded *before* ``Resize`` as in training::
 
-          LoadImageFromFile -> load referring mask -> Resize(480, 480)
+          LoadRSImageFromFile -> load referring mask -> Resize(480, 480)
           -> text transforms -> pack
 
       The prediction is taken at the ground truth's size: used as is when it

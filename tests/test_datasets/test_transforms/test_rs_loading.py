@@ -1,5 +1,7 @@
 """LoadRSImageFromFile: the same as LoadImageFromFile on 8-bit RGB files,
 explicit band selection and scaling for everything else."""
+import sys
+
 import cv2
 import numpy as np
 import pytest
@@ -8,6 +10,7 @@ from mmcv.transforms import LoadImageFromFile
 
 from mmrrsis.datasets.band_scaling import BandScalingError
 from mmrrsis.datasets.transforms import LoadRSImageFromFile
+from mmrrsis.datasets.transforms.rs_loading import header_kind
 from mmrrsis.registry import TRANSFORMS
 
 
@@ -157,3 +160,108 @@ def test_registered_repr_and_float32(tmp_path):
                               "scale='percentile', percentiles=(2.0, 98.0)")
     img = t(dict(img_path=path))['img']
     assert img.dtype == np.float32 and img.max() == 255 and img.min() == 0
+
+
+# ------------------------------------------------ fast path, no rasterio --
+def test_header_kind_tells_8bit_rgb_from_the_rest(tmp_path):
+    rgb = _image(2, (16, 16))
+    cases = {}
+    for name, data in (('rgb.png', rgb), ('rgb.tif', rgb), ('rgb.jpg', rgb),
+                       ('u16.png', rgb.astype(np.uint16) * 256),
+                       ('u16.tif', rgb.astype(np.uint16) * 256),
+                       ('grey.png', rgb[..., 0])):
+        path = str(tmp_path / name)
+        cv2.imwrite(path, data)
+        cases[name] = header_kind(open(path, 'rb').read())
+    planar = _write_tif(tmp_path / 'planar.tif', rgb.transpose(2, 0, 1),
+                        interleave='band')
+    cases['planar.tif'] = header_kind(open(planar, 'rb').read())
+    four = _write_tif(tmp_path / 'four.tif', np.concatenate(
+        [rgb.transpose(2, 0, 1), rgb[None, ..., 0]]))
+    cases['four.tif'] = header_kind(open(four, 'rb').read())
+    assert {k for k, (fast, _) in cases.items() if fast} == {
+        'rgb.png', 'rgb.tif', 'rgb.jpg', 'planar.tif'}
+    assert cases['u16.png'][1] == 'PNG RGB'  # Pillow's mode hides 16 bits
+    assert cases['grey.png'][1] == 'PNG L'
+    assert header_kind(b'not an image')[1].startswith('a file Pillow cannot')
+
+
+def test_16bit_png_is_not_read_as_its_top_8_bits(tmp_path):
+    """mmcv's LoadImageFromFile keeps the top 8 bits of a 16-bit PNG;
+    LoadRSImageFromFile refuses it unless a scaling is set."""
+    rgb16 = _image(3).astype(np.uint16) * 16  # 12-bit values
+    path = str(tmp_path / 'img16.png')
+    cv2.imwrite(path, rgb16)
+    with pytest.raises(BandScalingError, match='img16.png is uint16'):
+        LoadRSImageFromFile()(dict(img_path=path))
+    img = LoadRSImageFromFile(scale='minmax', min_value=0,
+                              max_value=255 * 16)(dict(img_path=path))['img']
+    np.testing.assert_array_equal(img, _image(3))
+
+
+def test_planar_and_zstd_geotiffs(tmp_path):
+    """A band-interleaved TIFF takes the fast path; a ZSTD-compressed one,
+    which OpenCV cannot decode, is read by GDAL instead."""
+    rgb = _image(4, (24, 40))
+    planar = _write_tif(tmp_path / 'planar.tif', rgb.transpose(2, 0, 1),
+                        interleave='band')
+    np.testing.assert_array_equal(
+        LoadRSImageFromFile()(dict(img_path=planar))['img'],
+        LoadImageFromFile()(dict(img_path=planar))['img'])
+    zstd = _write_tif(tmp_path / 'zstd.tif', rgb.transpose(2, 0, 1),
+                      compress='zstd')
+    np.testing.assert_array_equal(
+        LoadRSImageFromFile()(dict(img_path=zstd))['img'], rgb[..., ::-1])
+
+
+def test_without_rasterio_8bit_rgb_loads_and_the_rest_says_install(
+        tmp_path, monkeypatch):
+    paths = {}
+    for suffix in ('.png', '.tif', '.jpg'):
+        paths[suffix] = str(tmp_path / f'img{suffix}')
+        cv2.imwrite(paths[suffix], _image(5))
+    u16 = _write_tif(tmp_path / 'u16.tif', np.ones((4, 8, 8), np.uint16))
+    grey = str(tmp_path / 'grey.png')
+    cv2.imwrite(grey, _image(5)[..., 0])
+    monkeypatch.setitem(sys.modules, 'rasterio', None)  # not installed
+    with pytest.raises(ImportError):
+        import rasterio  # noqa: F401
+    for path in paths.values():
+        np.testing.assert_array_equal(
+            LoadRSImageFromFile()(dict(img_path=path))['img'],
+            LoadImageFromFile()(dict(img_path=path))['img'])
+    for path, kind in ((u16, 'Pillow cannot read'), (grey, 'PNG L')):
+        with pytest.raises(ImportError) as info:
+            LoadRSImageFromFile()(dict(img_path=path))
+        msg = str(info.value)
+        assert path in msg and kind in msg and 'mmrrsis[geo]' in msg
+    with pytest.raises(ImportError, match='select bands or scale.*geo'):
+        LoadRSImageFromFile(scale='percentile')(dict(img_path=paths['.png']))
+
+
+def test_mmrrsis_imports_and_loads_8bit_without_the_geo_extra(tmp_path):
+    """rasterio, shapely and pyogrio are the ``geo`` extra: without them
+    mmrrsis (the inference API included) imports and 8-bit RGB files
+    load; the uint16 file names the extra."""
+    import subprocess
+    png = str(tmp_path / 'img.png')
+    cv2.imwrite(png, _image(6))
+    u16 = _write_tif(tmp_path / 'u16.tif', np.ones((4, 8, 8), np.uint16))
+    script = f'''
+import sys
+for name in ('rasterio', 'shapely', 'pyogrio'):
+    sys.modules[name] = None
+import mmrrsis.apis
+from mmrrsis.datasets.transforms import LoadRSImageFromFile
+print(mmrrsis.apis.load_image({png!r}).shape)
+try:
+    LoadRSImageFromFile()(dict(img_path={u16!r}))
+except ImportError as e:
+    print('ImportError', e)
+'''
+    out = subprocess.run([sys.executable, '-c', script], capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.strip().splitlines()
+    assert lines[0] == '(40, 56, 3)'
+    assert lines[1].startswith('ImportError') and 'mmrrsis[geo]' in lines[1]
