@@ -30,7 +30,11 @@ from mmrrsis.apis import (
     set_slide_inference,
 )
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
-from mmrrsis.utils import add_scaling_args, scaling_from_args
+from mmrrsis.utils import (
+    add_scaling_args,
+    add_unsafe_load_arg,
+    scaling_from_args,
+)
 from mmrrsis.visualization import RRSISLocalVisualizer
 
 
@@ -60,11 +64,7 @@ def parse_args(argv=None):
         'of the window')
     parser.add_argument(
         '--show', action='store_true', help='also show it in a window')
-    parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
-        help='unpickle the checkpoint completely (runs code named in the '
-        'file; only for files you trust)')
+    add_unsafe_load_arg(parser)
     add_scaling_args(parser)
     return parser.parse_args(argv)
 

@@ -28,7 +28,11 @@ from mmrrsis.apis.scene.overview import read_decimated_mask
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.datasets.band_scaling import BandScaling
 from mmrrsis.datasets.synthetic.geo_scene import make_synthetic_geo_scene
-from mmrrsis.utils import add_scaling_args, scaling_from_args
+from mmrrsis.utils import (
+    add_scaling_args,
+    add_unsafe_load_arg,
+    scaling_from_args,
+)
 
 ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEXTS = ('vehicle', 'building along the road', 'tree')
@@ -50,10 +54,7 @@ def parse_args(argv=None):
                         'tiles. Default: 6 6')
     parser.add_argument('--gsd', type=float)
     parser.add_argument('--device')
-    parser.add_argument(
-        '--unsafe-load', action='store_true',
-        help='unpickle the checkpoint completely (runs code named in the '
-        'file; only for files you trust)')
+    add_unsafe_load_arg(parser)
     add_scaling_args(parser, 'computed once on a decimated read of the '
                      'scene')
     return parser.parse_args(argv)

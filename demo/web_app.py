@@ -52,6 +52,7 @@ from mmrrsis.compat import (
     UnsafeCheckpointError,  # noqa: E402
 )
 from mmrrsis.datasets.band_scaling import BandScaling  # noqa: E402
+from mmrrsis.utils import add_unsafe_load_arg
 
 #: Largest scene (pixels) the page accepts by default.
 MAX_PIXELS = 64_000_000
@@ -403,10 +404,7 @@ def parse_args(argv=None):
         tempfile.gettempdir(), 'mmrrsis_web_app'))
     parser.add_argument('--device')
     parser.add_argument('--no-examples', action='store_true')
-    parser.add_argument(
-        '--unsafe-load', action='store_true',
-        help='unpickle the checkpoint completely (runs code named in the '
-        'file; only for files you trust)')
+    add_unsafe_load_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -22,7 +22,11 @@ from mmengine.config import DictAction
 from mmrrsis.apis import CheckpointMismatchError, SceneInferencer
 from mmrrsis.apis.scene import evaluate_scene_masks
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
-from mmrrsis.utils import add_scaling_args, scaling_from_args
+from mmrrsis.utils import (
+    add_scaling_args,
+    add_unsafe_load_arg,
+    scaling_from_args,
+)
 
 
 def parse_args(argv=None):
@@ -66,10 +70,7 @@ def parse_args(argv=None):
     parser.add_argument('--restart', action='store_true',
                         help='do not resume an interrupted run')
     parser.add_argument('--device', help="'cpu' or 'cuda[:i]'")
-    parser.add_argument(
-        '--unsafe-load', action='store_true',
-        help='unpickle the checkpoint completely (runs code named in the '
-        'file; only for files you trust)')
+    add_unsafe_load_arg(parser)
     parser.add_argument('--quiet', action='store_true', help='no progress '
                         'bar')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,

@@ -35,7 +35,11 @@ from mmrrsis.engine import (
     destroy_dist,
 )
 from mmrrsis.evaluation import set_eval_resolution
-from mmrrsis.utils import map_pipelines, register_all_modules
+from mmrrsis.utils import (
+    add_unsafe_load_arg,
+    map_pipelines,
+    register_all_modules,
+)
 
 
 def parse_args(argv=None):
@@ -82,11 +86,7 @@ def parse_args(argv=None):
         action='store_true',
         help='test-time augmentation (needs tta_model and tta_pipeline in '
         'the config)')
-    parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
-        help='unpickle the checkpoint completely (runs code named in the '
-        'file; only for files you trust)')
+    add_unsafe_load_arg(parser)
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
     if 'LOCAL_RANK' not in os.environ:

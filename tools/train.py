@@ -31,7 +31,7 @@ from mmrrsis.engine import (
     build_runner,
     destroy_dist,
 )
-from mmrrsis.utils import register_all_modules
+from mmrrsis.utils import add_unsafe_load_arg, register_all_modules
 
 AMP_WRAPPERS = ('AmpOptimWrapper', 'AutocastOptimWrapper')
 
@@ -50,12 +50,7 @@ def parse_args(argv=None):
         help='continue a stopped run (weights, optimizer, scheduler, '
         'iteration, random states): from CHECKPOINT, or without it from the '
         'newest checkpoint of the work dir that loads')
-    parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
-        help='unpickle checkpoints completely (runs code named in the file; '
-        'only for files you trust, e.g. written by plain mmengine). Without '
-        'it, checkpoints are read as weights and data only')
+    add_unsafe_load_arg(parser, 'checkpoints')
     parser.add_argument(
         '--amp',
         action='store_true',

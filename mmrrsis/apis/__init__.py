@@ -6,6 +6,7 @@ from .checkpoint import (
     load_checkpoint_checked,
 )
 from .inference import (
+    as_pair,
     inference_model,
     init_model,
     keeps_size,
@@ -31,7 +32,7 @@ from .rrsis_inferencer import RRSISInferencer
 from .scene import SceneInferencer, SceneResult
 
 __all__ = [
-    'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType',
+    'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType', 'as_pair',
     'InferencePipeline', 'RRSISInferencer', 'bert_config_of',
     'check_text_model', 'check_weights', 'drop_pretrained_init',
     'get_test_pipeline_cfg', 'has_text_encoder', 'inference_model',

@@ -106,8 +106,8 @@ def set_slide_inference(model: nn.Module,
             pipelines then skip ``Resize``, so a large tile is cut into
             windows at its own resolution. Defaults to True.
     """
-    crop = _pair(crop_size, 'crop_size')
-    step = _pair(stride, 'stride')
+    crop = as_pair(crop_size, 'crop_size')
+    step = as_pair(stride, 'stride')
     if step[0] > crop[0] or step[1] > crop[1]:
         raise ValueError(f'stride {step} larger than crop_size {crop} would '
                          'leave pixels out')
@@ -125,8 +125,20 @@ def keeps_size(model: nn.Module) -> bool:
         test_cfg.get('keep_size', False))
 
 
-def _pair(value, name: str) -> Tuple[int, int]:
-    if isinstance(value, int):
+def as_pair(value, name: str) -> Tuple[int, int]:
+    """A window size or stride as ``(h, w)``.
+
+    Args:
+        value (int | Sequence[int]): One positive int (square) or (h, w).
+        name (str): The argument's name, for the error message.
+
+    Returns:
+        tuple[int, int]: (h, w).
+
+    Raises:
+        ValueError: Not one or two positive ints.
+    """
+    if isinstance(value, (int, np.integer)):
         value = (value, value)
     value = tuple(int(v) for v in value)
     if len(value) != 2 or min(value) <= 0:

@@ -1,5 +1,5 @@
 """Utilities: environment, registration, config walking, type aliases."""
-from .cli_args import add_scaling_args, scaling_from_args
+from .cli_args import add_scaling_args, add_unsafe_load_arg, scaling_from_args
 from .collect_env import collect_env, mmcv_flavour
 from .config_utils import (
     drop_steps,
@@ -31,5 +31,6 @@ __all__ = [
     'OptSampleList', 'SampleList', 'TensorDict', 'TensorList',
     'set_malloc_mmap_threshold', 'drop_steps', 'find_steps',
     'iter_dataset_cfgs', 'iter_dicts', 'iter_pipelines', 'map_pipelines',
-    'type_name', 'import_rasterio', 'add_scaling_args', 'scaling_from_args'
+    'type_name', 'import_rasterio', 'add_scaling_args', 'add_unsafe_load_arg',
+    'scaling_from_args'
 ]

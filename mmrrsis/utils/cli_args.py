@@ -3,6 +3,27 @@ import argparse
 from typing import Optional
 
 
+def add_unsafe_load_arg(parser: argparse.ArgumentParser,
+                        what: str = 'the checkpoint') -> None:
+    """Add the opt-in ``--unsafe-load`` (full unpickling) to a parser.
+
+    Without it, every tool reads checkpoints as weights and data only
+    (:func:`mmrrsis.compat.load_checkpoint_file`); the flag is passed on as
+    ``unsafe_load=True``.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        what (str): What the tool reads, for the help text. Defaults to
+            'the checkpoint'.
+    """
+    parser.add_argument(
+        '--unsafe-load',
+        action='store_true',
+        help=f'unpickle {what} completely (runs code named in the file; '
+        'only for files you trust, e.g. written by plain mmengine). '
+        'Without it, checkpoints are read as weights and data only')
+
+
 def add_scaling_args(parser: argparse.ArgumentParser,
                      percentiles_where: str = 'per image') -> None:
     """Add ``--bands --scale --percentiles --min --max`` to a parser.

@@ -27,6 +27,7 @@ from mmengine.model import is_model_wrapper
 from mmrrsis.apis import CheckpointMismatchError, load_checkpoint_checked
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.engine import build_runner
+from mmrrsis.utils import add_unsafe_load_arg
 
 
 def parse_args(argv=None):
@@ -48,11 +49,7 @@ def parse_args(argv=None):
         nargs='+',
         action=DictAction,
         help='override settings, key=value (e.g. a.b=1)')
-    parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
-        help='unpickle the checkpoint completely (runs code named in the '
-        'file; only for files you trust)')
+    add_unsafe_load_arg(parser)
     return parser.parse_args(argv)
 
 

@@ -14,37 +14,11 @@ The source is read without running code from it: weights, numbers and the
 (:data:`mmrrsis.compat.REFERENCE_GLOBALS`); ``--unsafe-load`` unpickles it
 completely (trusted files only).
 """
-import argparse
-import sys
-
-from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
-from mmrrsis.models.utils import convert_lavt, convert_reference_checkpoint
-
-
-def parse_args(argv=None):
-    parser = argparse.ArgumentParser(
-        description='Convert a LAVT checkpoint into mmrrsis keys')
-    parser.add_argument('src', help='LAVT checkpoint (path or URL)')
-    parser.add_argument('dst', help='output checkpoint path')
-    parser.add_argument(
-        '--bert',
-        help='separate BERT state dict, when SRC does not hold BERT')
-    parser.add_argument(
-        '--unsafe-load',
-        action='store_true',
-        help='unpickle the inputs completely (runs code named in the file; '
-        'only for files you trust)')
-    return parser.parse_args(argv)
+from mmrrsis.models.utils import convert_lavt, converter_cli
 
 
 def main(argv=None) -> None:
-    args = parse_args(argv)
-    try:
-        count = convert_reference_checkpoint(
-            convert_lavt, args.src, args.dst, args.bert, args.unsafe_load)
-    except (OSError, UnsafeCheckpointError, CorruptCheckpointError) as e:
-        sys.exit(f'error: {e}')
-    print(f'{count} tensors written to {args.dst}')
+    converter_cli(convert_lavt, 'LAVT', argv)
 
 
 if __name__ == '__main__':

@@ -30,7 +30,7 @@ from mmengine.config import Config
 from mmengine.utils import ProgressBar, mkdir_or_exist
 from PIL import Image
 
-from mmrrsis.apis import InferencePipeline, init_model, pair_inputs
+from mmrrsis.apis import InferencePipeline, as_pair, init_model, pair_inputs
 from mmrrsis.datasets.band_scaling import BandScaling
 
 from .evaluate import evaluate_scene_masks
@@ -79,16 +79,6 @@ class SceneResult:
     summary: dict = field(default_factory=dict)
 
 
-def _pair(value, name: str) -> Tuple[int, int]:
-    if isinstance(value, (int, np.integer)):
-        value = (value, value)
-    value = tuple(int(v) for v in value)
-    if len(value) != 2 or min(value) <= 0:
-        raise ValueError(f'{name} must be a positive int or (h, w), got '
-                         f'{value}')
-    return value
-
-
 def training_size(model: torch.nn.Module,
                   pipeline: InferencePipeline) -> Tuple[int, int]:
     """The (h, w) a model was trained at: its slide ``crop_size``, else the
@@ -99,7 +89,7 @@ def training_size(model: torch.nn.Module,
     """
     test_cfg = getattr(model, 'test_cfg', None) or {}
     if test_cfg.get('mode') == 'slide' and test_cfg.get('crop_size'):
-        return _pair(test_cfg['crop_size'], 'crop_size')
+        return as_pair(test_cfg['crop_size'], 'crop_size')
     for step in getattr(pipeline.transforms, 'transforms', []):
         if type(step).__name__ == 'Resize' and getattr(step, 'scale', None):
             w, h = step.scale  # mmcv's Resize takes (w, h)
@@ -256,9 +246,9 @@ class SceneInferencer:
         as_trained = InferencePipeline(self.model.cfg)
         #: the config's band selection and scaling (LoadRSImageFromFile)
         self.config_scaling = as_trained.loader.scaling
-        crop = (_pair(crop_size, 'crop_size') if crop_size is not None else
+        crop = (as_pair(crop_size, 'crop_size') if crop_size is not None else
                 training_size(self.model, as_trained))
-        step = (_pair(stride, 'stride') if stride is not None else
+        step = (as_pair(stride, 'stride') if stride is not None else
                 (max(1, crop[0] * 2 // 3), max(1, crop[1] * 2 // 3)))
         if step[0] > crop[0] or step[1] > crop[1]:
             raise ValueError(f'stride {step} larger than crop_size {crop} '

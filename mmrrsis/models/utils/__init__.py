@@ -10,6 +10,7 @@ from .ckpt_convert import (
     convert_lavt,
     convert_reference_checkpoint,
     convert_rmsin,
+    converter_cli,
     patch_merging_order,
     save_converted,
 )
@@ -25,7 +26,7 @@ from .text_features import (
 __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
     'rotate_kernels', 'convert_lavt', 'convert_reference_checkpoint',
-    'convert_rmsin', 'patch_merging_order',
+    'convert_rmsin', 'converter_cli', 'patch_merging_order',
     'save_converted', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
     'TextFeatures', 'pool_words', 'takes_text'
 ]

@@ -389,3 +389,39 @@ def convert_reference_checkpoint(convert: Callable,
     state_dict = convert(checkpoint, bert_state)
     save_converted(state_dict, dst, src)
     return len(state_dict)
+
+
+def converter_cli(convert: Callable, reference: str, argv=None) -> None:
+    """The command line of a converter tool: ``SRC DST [--bert FILE]
+    [--unsafe-load]``, then :func:`convert_reference_checkpoint`.
+
+    A file that cannot be read safely, or a damaged one, ends the program
+    with ``error: ...`` (exit status 1).
+
+    Args:
+        convert (callable): The key mapping, e.g. :func:`convert_lavt`.
+        reference (str): The reference implementation's name, for the help.
+        argv (list[str], optional): Arguments. Defaults to None
+            (``sys.argv``).
+    """
+    import argparse
+    import sys
+
+    from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+    from mmrrsis.utils import add_unsafe_load_arg
+
+    parser = argparse.ArgumentParser(
+        description=f'Convert a {reference} checkpoint into mmrrsis keys')
+    parser.add_argument('src', help=f'{reference} checkpoint (path or URL)')
+    parser.add_argument('dst', help='output checkpoint path')
+    parser.add_argument(
+        '--bert',
+        help='separate BERT state dict, when SRC does not hold BERT')
+    add_unsafe_load_arg(parser, 'the inputs')
+    args = parser.parse_args(argv)
+    try:
+        count = convert_reference_checkpoint(convert, args.src, args.dst,
+                                             args.bert, args.unsafe_load)
+    except (OSError, UnsafeCheckpointError, CorruptCheckpointError) as e:
+        sys.exit(f'error: {e}')
+    print(f'{count} tensors written to {args.dst}')
