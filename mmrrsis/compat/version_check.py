@@ -1,9 +1,10 @@
-"""Check that the installed OpenMMLab packages are in the supported ranges.
+"""Check that the installed stack is in the supported ranges.
 
 The ranges have one source, the requirement files that ``setup.py``
-installs from: ``requirements/mminstall.txt`` (mmengine, mmsegmentation),
-``requirements/mmcv.txt`` (full mmcv) and ``requirements/mmcv_lite.txt``
-(mmcv-lite). In a source checkout (``pip install -e .``) they are read from
+installs from: ``requirements/mminstall.txt`` (mmengine, mmsegmentation,
+mmpretrain), ``requirements/mmcv.txt`` (full mmcv),
+``requirements/mmcv_lite.txt`` (mmcv-lite) and ``requirements/runtime.txt``
+(torch, torchvision, transformers). In a source checkout (``pip install -e .``) they are read from
 ``requirements/``; in an installed wheel from the package's metadata, which
 ``setup.py`` wrote from the same files. A version outside its range is known,
 or likely, to break, so importing mmrrsis fails early with a message that
@@ -22,10 +23,14 @@ DISTRIBUTIONS = {
     'mmengine': ('mmengine', 'mmengine-lite'),
     'mmcv': ('mmcv', 'mmcv-lite', 'mmcv-full'),
     'mmseg': ('mmsegmentation', ),
+    'mmpretrain': ('mmpretrain', ),
+    'torch': ('torch', ),
+    'torchvision': ('torchvision', ),
+    'transformers': ('transformers', ),
 }
 
 #: requirement files (``requirements/<name>``) that hold the ranges
-RANGE_FILES = ('mminstall.txt', 'mmcv.txt', 'mmcv_lite.txt')
+RANGE_FILES = ('mminstall.txt', 'mmcv.txt', 'mmcv_lite.txt', 'runtime.txt')
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -94,14 +99,14 @@ def installed_version(package: str) -> Optional[str]:
     Returns:
         str | None: The version string, or None when it is not installed.
     """
+    dist = installed_distribution(package)
+    if dist is not None:  # the metadata: nothing is imported (mmpretrain
+        return metadata.version(dist)  # alone takes 2 s)
     try:
         module = __import__(package)
-    except Exception:  # a broken install is reported by version below
+    except Exception:  # not installed, or broken: None below
         module = None
-    if module is not None and hasattr(module, '__version__'):
-        return module.__version__
-    dist = installed_distribution(package)
-    return None if dist is None else metadata.version(dist)
+    return getattr(module, '__version__', None)
 
 
 def check_version(package: str, version: Optional[str],

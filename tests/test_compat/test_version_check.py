@@ -29,10 +29,15 @@ def test_ranges_come_from_the_requirement_files():
     expected = {}
     for name in vc.RANGE_FILES:
         expected.update(read_specs(name))
-    assert {'mmengine', 'mmsegmentation', 'mmcv', 'mmcv-lite'} <= set(
-        expected)
-    for dist, spec in expected.items():
-        assert ranges[dist] == spec, dist
+    checked = {'mmengine', 'mmsegmentation', 'mmcv', 'mmcv-lite',
+               'mmpretrain', 'torch', 'torchvision', 'transformers'}
+    assert checked <= set(expected)
+    assert {d for ds in vc.DISTRIBUTIONS.values() for d in ds} >= checked
+    for dist in checked:
+        assert ranges[dist] == expected[dist], dist
+    # the stack of the README: torch capped at the newest tested release
+    assert expected['torch'].endswith('<=2.14.1')
+    assert expected['torchvision'].endswith('<=0.29.1')
 
 
 def test_installed_versions_are_supported():
