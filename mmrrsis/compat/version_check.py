@@ -4,9 +4,10 @@ The ranges have one source, the requirement files that ``setup.py``
 installs from: ``requirements/mminstall.txt`` (mmengine, mmsegmentation,
 mmpretrain), ``requirements/mmcv.txt`` (full mmcv),
 ``requirements/mmcv_lite.txt`` (mmcv-lite) and ``requirements/runtime.txt``
-(torch, torchvision, transformers). In a source checkout (``pip install -e .``) they are read from
-``requirements/``; in an installed wheel from the package's metadata, which
-``setup.py`` wrote from the same files. A version outside its range is known,
+(torch, torchvision, transformers). In a source checkout
+(``pip install -e .``) they are read from ``requirements/``; in an
+installed wheel from the package's metadata, which ``setup.py`` wrote from
+the same files. A version outside its range is known,
 or likely, to break, so importing mmrrsis fails early with a message that
 names the package, what is installed and what is supported.
 """

@@ -1,105 +1,11 @@
-"""Shared fixtures of the dataset tests: small generated folders and
-copies written in the published formats."""
-import os
-import os.path as osp
-
-import published_formats  # tests/test_datasets is on sys.path
+"""Dataset tests build pipelines from plain type names, as a config does
+(the data fixtures they share with other folders are in tests/conftest.py).
+"""
 import pytest
 from mmengine.registry import init_default_scope
-
-from mmrrsis.datasets.synthetic import (
-    make_synthetic_refer,
-    make_synthetic_refsegrs,
-)
-
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-CONFIGS = osp.join(REPO, 'configs', '_base_', 'datasets')
-
-
-@pytest.fixture(scope='session')
-def configs_dir():
-    """configs/_base_/datasets of the repository."""
-    return CONFIGS
 
 
 @pytest.fixture(autouse=True)
 def _mmrrsis_scope():
     """Build pipelines from plain type names, as a config does."""
     init_default_scope('mmrrsis')
-
-
-@pytest.fixture(scope='session')
-def refsegrs_root(tmp_path_factory):
-    """A 64x64 RefSegRS-layout set (6 images, about 20 samples)."""
-    root = str(tmp_path_factory.mktemp('refsegrs'))
-    summary = make_synthetic_refsegrs(
-        root, num_images=6, size=64, seed=3, show_progress=False)
-    return root, summary
-
-
-@pytest.fixture(scope='session')
-def refer_root(tmp_path_factory):
-    """A 64x64 refer-layout set (RRSIS-D names), every encoding present."""
-    root = str(tmp_path_factory.mktemp('refer'))
-    summary = make_synthetic_refer(
-        root, num_images=8, size=64, seed=1, encoding='mixed',
-        overlap_ratio=.6, show_progress=False)
-    return root, summary
-
-
-# ------------------------------------------------ published-format copies --
-# written by published_formats.py (the datasets' own formats), not by the
-# generator; function-scoped users copy them before damaging them
-
-
-@pytest.fixture(scope='session')
-def rrsisd_copy(tmp_path_factory):
-    """An RRSIS-D copy with the size quirk (see published_formats.py)."""
-    root = str(tmp_path_factory.mktemp('rrsisd_published'))
-    return root, published_formats.write_rrsisd(root)
-
-
-@pytest.fixture(scope='session')
-def refcoco_copy(tmp_path_factory):
-    """A RefCOCO (UNC) copy with testA/testB and overlapping polygons."""
-    root = str(tmp_path_factory.mktemp('refcoco_published'))
-    return root, published_formats.write_refcoco(root)
-
-
-@pytest.fixture(scope='session')
-def refsegrs_copy(tmp_path_factory):
-    """A RefSegRS copy: soft-edged 0/255 TIFFs, LZW and raw, CRLF."""
-    root = str(tmp_path_factory.mktemp('refsegrs_published'))
-    return root, published_formats.write_refsegrs(root)
-
-
-#: The uint16 copy's values: OFFSET + GAIN * the 8-bit value (12-bit data)
-U16_OFFSET, U16_GAIN = 100, 15
-
-
-@pytest.fixture(scope='session')
-def refsegrs_uint16_copy(tmp_path_factory, refsegrs_copy):
-    """The RefSegRS copy with every tile rewritten as a uint16 blue, green,
-    red, NIR GeoTIFF (``U16_OFFSET + U16_GAIN * value``; NIR = green):
-    (8-bit root, uint16 root, the ``min_value`` / ``max_value`` that map
-    it back)."""
-    import shutil
-
-    import cv2
-    import numpy as np
-    import rasterio
-    root = str(tmp_path_factory.mktemp('refsegrs_uint16') / 'copy')
-    shutil.copytree(refsegrs_copy[0], root)
-    for name in os.listdir(osp.join(root, 'images')):
-        path = osp.join(root, 'images', name)
-        bgr = cv2.imread(path)
-        bgrn = np.concatenate([bgr, bgr[..., 1:2]], -1).astype(np.uint16)
-        data = (U16_OFFSET + U16_GAIN * bgrn).transpose(2, 0, 1)
-        with rasterio.open(
-                path, 'w', driver='GTiff', width=data.shape[2],
-                height=data.shape[1], count=4, dtype='uint16',
-                crs='EPSG:32632', transform=rasterio.transform.from_origin(
-                    5e5, 5e6, .13, .13)) as dst:
-            dst.write(data)
-    return refsegrs_copy[0], root, dict(
-        min_value=U16_OFFSET, max_value=U16_OFFSET + 255 * U16_GAIN)

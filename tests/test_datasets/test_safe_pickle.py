@@ -9,7 +9,7 @@ import pytest
 from mmengine import Config
 
 from mmrrsis.datasets import RRSISDDataset, UnsafePickleError, loads_plain
-from mmrrsis.datasets.doctor import check_dataset
+from mmrrsis.doctor import check_dataset
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -6,7 +6,7 @@ size mismatches (and what the loader does with them), empty masks, masks
 the dataset's binarisation rule would read wrongly, duplicate expressions,
 expressions over the token limit and refs whose annotation or image is
 missing. Exits 0 when the set is usable, 1 with the list of problems when
-not. The checks are :func:`mmrrsis.datasets.doctor.check_dataset`.
+not. The checks are :func:`mmrrsis.doctor.check_dataset`.
 
 Examples::
 
@@ -24,7 +24,7 @@ import sys
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-from mmrrsis.datasets.doctor import SPLITS, check_dataset, format_report
+from mmrrsis.doctor import SPLITS, check_dataset, format_report
 
 
 def parse_args(argv=None):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from mmengine import Config
 
-from mmrrsis.datasets.doctor import check_dataset, format_report
+from mmrrsis.doctor import check_dataset, format_report
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'check_dataset.py')

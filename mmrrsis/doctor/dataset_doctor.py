@@ -32,21 +32,23 @@ import numpy as np
 from mmengine import fileio
 from mmengine.utils import track_parallel_progress, track_progress
 
-from mmrrsis.registry import DATASETS
-from mmrrsis.utils.config_utils import find_steps
-
-from .band_scaling import BandScalingError
-from .base_referring_dataset import BaseReferringDataset
-from .masks import (
+from mmrrsis.datasets.band_scaling import BandScalingError
+from mmrrsis.datasets.base_referring_dataset import BaseReferringDataset
+from mmrrsis.datasets.masks import (
     decode_segmentation,
     describe_values,
     mask_problem,
     read_mask_file,
 )
-from .refer import ReferDataset
-from .text_utils import normalize_text
-from .transforms.loading import LoadReferringAnnotations
-from .transforms.rs_loading import LoadRSImageFromFile, header_kind
+from mmrrsis.datasets.refer import ReferDataset
+from mmrrsis.datasets.text_utils import normalize_text
+from mmrrsis.datasets.transforms.loading import LoadReferringAnnotations
+from mmrrsis.datasets.transforms.rs_loading import (
+    LoadRSImageFromFile,
+    header_kind,
+)
+from mmrrsis.registry import DATASETS
+from mmrrsis.utils.config_utils import find_steps
 
 SPLITS = ('train', 'val', 'test')
 #: Problem kinds that make a set unusable; every other kind is a warning.

@@ -1,0 +1,11 @@
+"""Checks a tool runs before a long job; not part of the data or model
+layers (the doctor reads both: datasets as training would build them, and
+the text encoder's tokenizer to count tokens).
+
+- :mod:`.dataset_doctor`: read every sample of a config's datasets once and
+  report what is wrong with the copy on disk
+  (``tools/dataset_converters/check_dataset.py``).
+"""
+from .dataset_doctor import SPLITS, check_dataset, format_report
+
+__all__ = ['SPLITS', 'check_dataset', 'format_report']
