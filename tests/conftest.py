@@ -104,6 +104,22 @@ def refsegrs_copy(tmp_path_factory):
     return root, published_formats.write_refsegrs(root)
 
 
+@pytest.fixture(scope='session')
+def rrsisd_true_height_copy(tmp_path_factory):
+    """RRSIS-D's 15324.jpg quirk: the image entry gives the true height,
+    the RLE is one row shorter (see published_formats.py)."""
+    root = str(tmp_path_factory.mktemp('rrsisd_true_height'))
+    return root, published_formats.write_rrsisd_true_height(root)
+
+
+@pytest.fixture(scope='session')
+def refcoco_quirks_copy(tmp_path_factory):
+    """A RefCOCO copy with a grey JPEG, an EXIF-rotated JPEG and polygons
+    with 4-coordinate parts (see published_formats.py)."""
+    root = str(tmp_path_factory.mktemp('refcoco_quirks'))
+    return root, published_formats.write_refcoco_quirks(root)
+
+
 #: The uint16 copy's values: OFFSET + GAIN * the 8-bit value (12-bit data)
 U16_OFFSET, U16_GAIN = 100, 15
 

@@ -371,3 +371,99 @@ def write_refsegrs(root, size=64):
         with open(osp.join(root, f'output_phrase_{split}.txt'), 'wb') as f:
             f.write(''.join(f'{i} {t}\r\n' for i, t in lines).encode())
     return dict(splits=splits, masks=masks, stored=stored)
+
+
+# ----------------------------------------------- quirks of real files --
+
+
+def write_rrsisd_true_height(root):
+    """An RRSIS-D copy with RMSIN-style files where ``instances.json``
+    gives an image's true height: ``15324.jpg`` is stored 65x64 (h x w)
+    with ``height: 65`` in instances.json, and its RLE ``size`` is
+    [64, 64] (RRSIS-D: 801 high, 801 stated, RLE [800, 800]).
+
+    Returns:
+        dict: ``mask`` (the RLE's 64x64 {0, 1} mask), ``image_hw``.
+    """
+    img_dir = osp.join(root, 'images', 'rrsisd', 'JPEGImages')
+    os.makedirs(img_dir, exist_ok=True)
+    Image.fromarray(flat_image(65, 64, (80, 90, 100), (10, 30, 10, 30)))\
+        .save(osp.join(img_dir, '15324.jpg'), quality=90)
+    mask = box_mask(64, 64, (10, 30, 10, 30))
+    instances = dict(
+        images=[dict(id=15324, file_name='15324.jpg', height=65, width=64)],
+        annotations=[dict(id=15324, image_id=15324, categories_id=3,
+                          segmentation=[coco_rle(mask)],
+                          area=int(mask.sum()) * 255, bbox=[10, 10, 30, 30])],
+        categories=[dict(id=3, name='vehicle')])
+    sentences = _sentences(['The vehicle on the left'], 15324)
+    refs = [dict(image_id=15324, split='test', sentences=sentences,
+                 file_name='15324.jpg', category_id=3, ann_id=15324,
+                 sent_ids=[15324], ref_id=15324)]
+    _write_refer(root, 'rrsisd', 'unc', refs, instances, 'utf-8')
+    return dict(mask=mask, image_hw=(65, 64))
+
+
+def write_refcoco_quirks(root):
+    """A RefCOCO (UNC) copy with the quirks of COCO files:
+
+    - ``COCO_train2014_000000000001.jpg`` is a grey JPEG (one band, as
+      some COCO images are); ref 1 (val);
+    - ``COCO_train2014_000000000002.jpg`` carries EXIF Orientation=6 and
+      is stored 48x64 (h x w); its polygon is drawn on the stored pixels;
+      ref 2 (val);
+    - ref 3 (testA): a valid polygon and a 4-coordinate part;
+    - ref 4 (testB): only a 4-coordinate part (no valid part).
+
+    Returns:
+        dict: ``refs`` (ref_id -> split, texts, mask the refer API reads
+        (None for ref 4)), ``grey``, ``rotated`` (file names),
+        ``rotated_pixels`` (the stored RGB pixels).
+    """
+    img_dir = osp.join(root, REFCOCO_IMAGE_DIR)
+    os.makedirs(img_dir, exist_ok=True)
+    names = {i: f'COCO_train2014_{i:012d}.jpg' for i in (1, 2, 3)}
+    Image.fromarray(flat_image(40, 40, (90, 90, 90))[..., 0], mode='L')\
+        .save(osp.join(img_dir, names[1]), quality=95)
+    rotated = flat_image(48, 64, (30, 60, 90), (4, 20, 4, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    Image.fromarray(rotated).save(osp.join(img_dir, names[2]), exif=exif,
+                                  quality=95)
+    Image.fromarray(flat_image(40, 40, (10, 120, 10))).save(
+        osp.join(img_dir, names[3]), quality=95)
+    sizes = {1: (40, 40), 2: (48, 64), 3: (40, 40)}
+    square = [4.0, 4.0, 20.0, 4.0, 20.0, 20.0, 4.0, 20.0]
+    on_rotated = [4.0, 4.0, 30.0, 4.0, 30.0, 20.0, 4.0, 20.0]  # x, y
+    spec = {  # ref_id: image, split, polygons, sentences
+        1: (1, 'val', [square], ['grey man']),
+        2: (2, 'val', [on_rotated], ['bright box top left']),
+        3: (3, 'testA', [square, [30.0, 30.0, 35.0, 35.0]],
+            ['person with a stray part']),
+        4: (3, 'testB', [[1.0, 2.0, 3.0, 4.0]], ['nothing drawable']),
+    }
+    instances = dict(
+        images=[dict(id=i, file_name=n, height=sizes[i][0],
+                     width=sizes[i][1]) for i, n in names.items()],
+        annotations=[], categories=[dict(id=1, name='person',
+                                         supercategory='person')])
+    refs, expected, sent_id = [], {}, 0
+    for ref_id, (image_id, split, polygons, texts) in spec.items():
+        instances['annotations'].append(
+            dict(id=2000 + ref_id, image_id=image_id, category_id=1,
+                 segmentation=polygons, area=0.0, bbox=[0, 0, 1, 1],
+                 iscrowd=0))
+        sentences = _sentences(texts, sent_id)
+        refs.append(dict(sent_ids=[s['sent_id'] for s in sentences],
+                         file_name=names[image_id][:-4] + f'_{ref_id}.jpg',
+                         ann_id=2000 + ref_id, ref_id=ref_id,
+                         image_id=image_id, split=split,
+                         sentences=sentences, category_id=1))
+        valid = [p for p in polygons if len(p) >= 6]
+        expected[ref_id] = dict(
+            split=split, texts=texts,
+            mask=refer_api_mask(valid, *sizes[image_id]) if valid else None)
+        sent_id += len(texts)
+    _write_refer(root, 'refcoco', 'unc', refs, instances, 'utf-8')
+    return dict(refs=expected, grey=names[1], rotated=names[2],
+                rotated_pixels=rotated)

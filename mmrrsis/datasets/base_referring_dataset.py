@@ -7,12 +7,12 @@ datasets' quirks are read and what is checked when a dataset is built.
 """
 import os.path as osp
 import warnings
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 from mmseg.datasets import BaseSegDataset
 
-from .file_checks import read_image_size
-from .masks import POLYGON_OVERLAPS
+from .file_checks import ImageHeader, read_image_header
+from .masks import AUTO_THRESHOLD, POLYGON_OVERLAPS
 from .transforms.loading import (
     MASK_CHECKS,
     SIZE_MISMATCH_POLICIES,
@@ -74,9 +74,14 @@ class BaseReferringDataset(BaseSegDataset):
     image's header is read (not its pixels), so a missing, 0-byte or
     unreadable image, or a directory in its place, fails now with the file
     named, not at iteration 3 of a run; mask files are checked the same
-    way. The image size is compared with the mask's: samples whose sizes
-    differ are counted and, with ``size_mismatch='resample'``, reported in
-    one warning; with ``'error'`` the build fails listing them. A split in
+    way. The image size (of the stored pixels: an EXIF orientation is
+    never applied, the masks were drawn on stored pixels) is compared with
+    the mask's: samples whose sizes differ are counted and, with
+    ``size_mismatch='resample'``, reported in one warning; with ``'error'``
+    the build fails listing them. Single-band 8-bit (grey) images, which
+    :class:`~mmrrsis.datasets.transforms.LoadRSImageFromFile` expands to
+    three identical bands, and images with an EXIF orientation are counted
+    in one warning each. A split in
     which no sample has a category is reported (per-category metrics would
     silently be empty). Reading every pixel of every file is the dataset
     doctor's job (``tools/dataset_converters/check_dataset.py``).
@@ -89,8 +94,9 @@ class BaseReferringDataset(BaseSegDataset):
     adds the rules and runs the checks.
 
     Args:
-        mask_threshold (float): Stored mask values strictly above it are
-            target. Defaults to 0.
+        mask_threshold (float | str): Stored mask values strictly above it
+            are target; ``'auto'`` decides per file (0/1 or 0/255, see
+            :func:`~mmrrsis.datasets.masks.auto_threshold`). Defaults to 0.
         mask_check (str): ``'strict'`` or ``'lenient'``. Defaults to
             'strict'.
         polygon_overlap (str): ``'union'`` or ``'refer'``. Defaults to
@@ -110,13 +116,16 @@ class BaseReferringDataset(BaseSegDataset):
     METAINFO = REFERRING_METAINFO
 
     def __init__(self,
-                 mask_threshold: float = 0,
+                 mask_threshold: Union[float, str] = 0,
                  mask_check: str = 'strict',
                  polygon_overlap: str = 'union',
                  size_mismatch: str = 'resample',
                  check_files: bool = True,
                  collect_problems: bool = False,
                  **kwargs) -> None:
+        if isinstance(mask_threshold, str):
+            check_choice('mask_threshold', mask_threshold,
+                         (AUTO_THRESHOLD, ))
         check_choice('mask_check', mask_check, MASK_CHECKS)
         check_choice('polygon_overlap', polygon_overlap, POLYGON_OVERLAPS)
         check_choice('size_mismatch', size_mismatch, SIZE_MISMATCH_POLICIES)
@@ -133,6 +142,10 @@ class BaseReferringDataset(BaseSegDataset):
         #: Samples whose image size differs from the mask's, found by the
         #: file check: dicts with ``where``, ``img_hw`` and ``mask_hw``.
         self.size_mismatches: List[dict] = []
+        #: Single-band 8-bit images found by the file check (paths).
+        self.grey_images: List[str] = []
+        #: Images with an EXIF orientation other than 1: (path, tag).
+        self.oriented_images: List[Tuple[str, int]] = []
         super().__init__(**kwargs)
 
     # ----------------------------------------------------------- building --
@@ -191,6 +204,14 @@ class BaseReferringDataset(BaseSegDataset):
             raise error(message)
         self.problems.append(dict(kind=kind, message=message, where=where))
 
+    def record(self, kind: str, message: str, where: str = '') -> None:
+        """Record a finding the loader handles (a duplicate line, a dropped
+        polygon part, ...) for the doctor; a no-op otherwise (the caller
+        warns once about all of them with :meth:`warn`)."""
+        if self.collect_problems:
+            self.problems.append(dict(kind=kind, message=message,
+                                      where=where))
+
     def warn(self, message: str) -> None:
         """Warn about the data, unless the doctor collects problems."""
         if not self.collect_problems:
@@ -232,15 +253,25 @@ class BaseReferringDataset(BaseSegDataset):
     # -------------------------------------------------------- file checks --
 
     def _file_size(self, path: str, what: str, where: str,
-                   cache: Dict[str, Optional[Tuple[int, int]]]
+                   cache: Dict[str, Optional[ImageHeader]]
                    ) -> Optional[Tuple[int, int]]:
-        """(h, w) of a file from its header; None after a reported
-        problem. Each path is read once."""
-        if path in cache:
-            return cache[path]
-        size = None
+        """(h, w) of a file's stored pixels from its header; None after a
+        reported problem. Each path is read once."""
+        if path not in cache:
+            cache[path] = self._read_header(path, what, where)
+            header = cache[path]
+            if header is not None and what == 'Image':
+                if header.grey:
+                    self.grey_images.append(path)
+                if header.orientation not in (0, 1):
+                    self.oriented_images.append((path, header.orientation))
+        header = cache[path]
+        return None if header is None else (header.height, header.width)
+
+    def _read_header(self, path: str, what: str,
+                     where: str) -> Optional[ImageHeader]:
         try:
-            size = read_image_size(path, self.backend_args, what)
+            return read_image_header(path, self.backend_args, what)
         except FileNotFoundError as e:
             self.report_problem('missing_file', f'{e} ({where})', where,
                                 FileNotFoundError)
@@ -249,12 +280,12 @@ class BaseReferringDataset(BaseSegDataset):
                                 IsADirectoryError)
         except ValueError as e:
             self.report_problem('unreadable_file', f'{e} ({where})', where)
-        cache[path] = size
-        return size
+        return None
 
     def _check_files(self, data_list: List[dict]) -> List[dict]:
-        """Read every file's header; count image/mask size mismatches."""
-        cache: Dict[str, Optional[Tuple[int, int]]] = {}
+        """Read every file's header; count image/mask size mismatches,
+        grey images and EXIF orientations."""
+        cache: Dict[str, Optional[ImageHeader]] = {}
         kept = []
         for info in data_list:
             where = info.get('source') or info['img_path']
@@ -272,7 +303,26 @@ class BaseReferringDataset(BaseSegDataset):
                          img_hw=img_hw, mask_hw=mask_hw))
             kept.append(info)
         self._apply_size_policy()
+        self._report_headers()
         return kept
+
+    def _report_headers(self) -> None:
+        """One warning for grey images, one for EXIF orientations."""
+        if self.grey_images:
+            names = ', '.join(osp.basename(p) for p in self.grey_images[:3])
+            self.warn(
+                f'{self._name()}: {len(self.grey_images)} image(s) are '
+                f'single-band 8-bit (grey), e.g. {names}: '
+                'LoadRSImageFromFile expands each to 3 identical bands '
+                '(as the peers\' loaders convert them to RGB).')
+        if self.oriented_images:
+            names = ', '.join(f'{osp.basename(p)} (Orientation={tag})'
+                              for p, tag in self.oriented_images[:3])
+            self.warn(
+                f'{self._name()}: {len(self.oriented_images)} image(s) '
+                f'carry an EXIF orientation, e.g. {names}: they are read '
+                'as stored, never rotated (their masks were drawn on the '
+                'stored pixels, and the peers\' PIL loaders read them so).')
 
     def _apply_size_policy(self) -> None:
         """One warning (or error) about all the size mismatches found."""

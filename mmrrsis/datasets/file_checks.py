@@ -1,9 +1,10 @@
 """Cheap checks of a dataset's files, made when the dataset is built.
 
-- :func:`read_image_size`: the (height, width) an image decodes to, from
-  its header (no pixel is decoded for JPEG, PNG and TIFF), with a clear
-  error for a missing file, a directory, a 0-byte file or an unreadable
-  header;
+- :func:`read_image_size`: the (height, width) of an image's stored
+  pixels, from its header (no pixel is decoded for JPEG, PNG and TIFF),
+  with a clear error for a missing file, a directory, a 0-byte file or an
+  unreadable header; :func:`read_image_header` also says whether the image
+  is single-band 8-bit (grey) and which EXIF orientation it carries;
 - :func:`read_split_text`: a text annotation file (RefSegRS'
   ``output_phrase_*.txt``) decoded as UTF-8, with or without a byte order
   mark, and an error naming the file and line for any other encoding.
@@ -11,14 +12,12 @@
 import io
 import os.path as osp
 import warnings
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
 from mmengine import fileio
 
-# EXIF orientations that swap width and height (cv2 applies them)
-_TRANSPOSING_ORIENTATIONS = (5, 6, 7, 8)
 _EXIF_ORIENTATION = 0x0112
 
 
@@ -27,15 +26,46 @@ def _is_local(backend_args: Optional[dict]) -> bool:
                                                                'local')
 
 
+class ImageHeader(NamedTuple):
+    """What an image's header says.
+
+    Attributes:
+        height (int): Rows of the stored pixels.
+        width (int): Columns of the stored pixels.
+        grey (bool): A single-band 8-bit image (Pillow mode ``'L'``).
+        orientation (int): The EXIF Orientation tag (1 when absent).
+            Never applied: masks are drawn on the stored pixels.
+    """
+    height: int
+    width: int
+    grey: bool = False
+    orientation: int = 1
+
+
 def read_image_size(path: str,
                     backend_args: Optional[dict] = None,
                     what: str = 'Image') -> Tuple[int, int]:
-    """The (height, width) of an image as OpenCV decodes it.
+    """The (height, width) of an image's stored pixels.
 
-    The size comes from the file's header (Pillow); an EXIF orientation
-    that rotates by 90 degrees swaps it, as ``cv2.imdecode`` (and so mmcv's
-    ``LoadImageFromFile``) rotates the pixels. Files Pillow cannot parse
-    (e.g. some multi-band TIFFs) are decoded with OpenCV instead.
+    See :func:`read_image_header`; an EXIF orientation is not applied
+    (mmrrsis reads stored pixels, as the peers' PIL loaders do).
+
+    Returns:
+        tuple[int, int]: (height, width).
+    """
+    header = read_image_header(path, backend_args, what)
+    return header.height, header.width
+
+
+def read_image_header(path: str,
+                      backend_args: Optional[dict] = None,
+                      what: str = 'Image') -> ImageHeader:
+    """Size, grey-ness and EXIF orientation of an image, from its header.
+
+    The header is read with Pillow (no pixel decoded); files Pillow cannot
+    parse (e.g. some multi-band TIFFs) are decoded with OpenCV instead.
+    The size is the stored pixels' size: an EXIF orientation is reported,
+    never applied.
 
     Args:
         path (str): The image file.
@@ -45,7 +75,7 @@ def read_image_size(path: str,
             Defaults to 'Image'.
 
     Returns:
-        tuple[int, int]: (height, width).
+        ImageHeader: (height, width, grey, orientation).
 
     Raises:
         FileNotFoundError: The file does not exist.
@@ -78,6 +108,7 @@ def read_image_size(path: str,
             warnings.simplefilter('ignore')
             with Image.open(source) as img:
                 width, height = img.size
+                grey = img.mode == 'L'
                 orientation = img.getexif().get(_EXIF_ORIENTATION, 1)
     except (UnidentifiedImageError, OSError, ValueError,
             SyntaxError) as pil_error:
@@ -86,10 +117,12 @@ def read_image_size(path: str,
             raise ValueError(
                 f'{what} file cannot be read: {path} (not an image, or its '
                 f'header is corrupt: {pil_error})') from None
-        return shape
-    if orientation in _TRANSPOSING_ORIENTATIONS:
-        width, height = height, width
-    return int(height), int(width)
+        return ImageHeader(*shape)
+    try:
+        orientation = int(orientation)
+    except (TypeError, ValueError):
+        orientation = 1
+    return ImageHeader(int(height), int(width), grey, orientation)
 
 
 def _decode_shape(path: str,

@@ -6,7 +6,12 @@
 - :func:`binarize_mask` applies the rule;
 - :func:`decode_segmentation` rasterises a COCO segmentation (polygons,
   RLE, a list of RLEs), uniting overlapping parts or, as the refer API
-  does, dropping them.
+  does, dropping them; every RLE is decoded at its own ``size``;
+- :func:`degenerate_parts` / :func:`segmentation_size` say what a
+  segmentation holds before it is decoded (polygon parts too short to be a
+  polygon, the grid its RLEs are on);
+- :func:`auto_threshold` / :func:`mask_levels`: the per-file rule of masks
+  whose target value is not known in advance (RISBench: 0/1 or 0/255).
 
 What counts as a well-formed stored mask (the rule :func:`mask_problem`
 checks): one channel (or several identical ones, a constant alpha channel
@@ -18,7 +23,7 @@ with different content, a background that is not 0, a 0/1 mask under a
 ``> 50`` rule, values spread over many levels) is a problem.
 """
 import warnings
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -27,6 +32,47 @@ from mmengine import fileio
 
 #: How overlapping parts of one annotation are combined.
 POLYGON_OVERLAPS = ('union', 'refer')
+#: The ``mask_threshold`` that decides per file (see :func:`auto_threshold`).
+AUTO_THRESHOLD = 'auto'
+
+
+def auto_threshold(mask: np.ndarray) -> float:
+    """The threshold of ``mask_threshold='auto'`` for one stored mask.
+
+    A file stored 0/1 is read as 1 = target (threshold 0); a file stored
+    0/``v`` (0/255, ...) as values above ``v / 2`` (a soft edge is cut at
+    its middle). A 255 is never read as "ignore".
+
+    Args:
+        mask (np.ndarray): (H, W) or (H, W, C) stored mask.
+
+    Returns:
+        float: Values strictly above it are target.
+    """
+    high = float(mask.max()) if mask.size else 0.
+    return 0. if high <= 1 else high / 2
+
+
+def mask_levels(mask: np.ndarray) -> str:
+    """How a mask is stored: ``'0/1'``, ``'0/255'``, ``'0'`` (empty), or
+    ``'0/255 + 12 levels'`` (a soft edge or worse), for reports."""
+    values, _ = _distinct(mask.max(axis=2) if mask.ndim == 3 else mask)
+    low, high = values[0].item(), values[-1].item()
+    name = f'{low:g}' if values.size == 1 else f'{low:g}/{high:g}'
+    more = values.size - 2
+    return name + (f' + {more} levels' if more > 0 else '')
+
+
+def resolve_threshold(threshold: Union[float, str],
+                      mask: np.ndarray) -> float:
+    """``threshold`` as a number: itself, or :func:`auto_threshold` of
+    ``mask`` for ``'auto'``."""
+    if isinstance(threshold, str):
+        if threshold != AUTO_THRESHOLD:
+            raise ValueError(f"mask_threshold must be a number or 'auto', "
+                             f'got {threshold!r}')
+        return auto_threshold(mask)
+    return float(threshold)
 
 
 def read_mask_file(path: str,
@@ -114,7 +160,7 @@ def _single_channel(mask: np.ndarray) -> Tuple[np.ndarray, Optional[str]]:
 
 
 def mask_problem(mask: np.ndarray,
-                 threshold: float = 0,
+                 threshold: Union[float, str] = 0,
                  soft_edge: int = 2) -> Optional[str]:
     """Why the rule ``value > threshold`` would read ``mask`` wrongly.
 
@@ -122,8 +168,9 @@ def mask_problem(mask: np.ndarray,
 
     Args:
         mask (np.ndarray): (H, W) or (H, W, C) stored mask.
-        threshold (float): Values strictly above it are target. Defaults
-            to 0.
+        threshold (float | str): Values strictly above it are target;
+            ``'auto'``: decided for this file (:func:`auto_threshold`).
+            Defaults to 0.
         soft_edge (int): Values between background and target are accepted
             within this many pixels of both. Defaults to 2.
 
@@ -131,6 +178,7 @@ def mask_problem(mask: np.ndarray,
         str | None: The problem, naming the values found, or None when the
         rule reads the mask as it is meant.
     """
+    threshold = resolve_threshold(threshold, mask)
     mask, problem = _single_channel(mask)
     if problem is not None:
         return problem
@@ -162,7 +210,8 @@ def mask_problem(mask: np.ndarray,
             f'with a soft edge ({found})')
 
 
-def binarize_mask(mask: np.ndarray, threshold: float = 0) -> np.ndarray:
+def binarize_mask(mask: np.ndarray,
+                  threshold: Union[float, str] = 0) -> np.ndarray:
     """Map a stored mask to {0, 1}: 1 where the value exceeds ``threshold``.
 
     No check is made here; see :func:`mask_problem`.
@@ -170,12 +219,14 @@ def binarize_mask(mask: np.ndarray, threshold: float = 0) -> np.ndarray:
     Args:
         mask (np.ndarray): (H, W) mask, or (H, W, C) where any channel above
             the threshold marks the target.
-        threshold (float): Values strictly above it are target. Defaults to
-            0.
+        threshold (float | str): Values strictly above it are target;
+            ``'auto'`` decides for this file (:func:`auto_threshold`).
+            Defaults to 0.
 
     Returns:
         np.ndarray: (H, W) uint8 array with values in {0, 1}.
     """
+    threshold = resolve_threshold(threshold, mask)
     if mask.ndim == 3:
         mask = mask.max(axis=2)
     return (mask > threshold).astype(np.uint8)
@@ -195,34 +246,99 @@ def decode_rle(rle) -> np.ndarray:
         return mask_utils.decode(rle)
 
 
+def degenerate_parts(segmentation) -> List[int]:
+    """Indices of the polygon parts of a segmentation that are no polygon.
+
+    A part needs an even number, at least 6, of coordinates (3 points).
+    The refer API reads an annotation with such a part (after a valid
+    first part) as if the part were absent: it rasterises to nothing.
+
+    Args:
+        segmentation (list | dict): A COCO segmentation.
+
+    Returns:
+        list[int]: The indices of degenerate parts (empty for RLE).
+    """
+    if not isinstance(segmentation, (list, tuple)) or any(
+            isinstance(p, dict) for p in segmentation):
+        return []
+    return [
+        i for i, part in enumerate(segmentation)
+        if not isinstance(part, (list, tuple)) or len(part) < 6
+        or len(part) % 2
+    ]
+
+
+def _rle_list(segmentation) -> Optional[List[dict]]:
+    """The RLE dicts of a segmentation, or None when it is polygons."""
+    if isinstance(segmentation, dict):
+        return [segmentation]
+    if isinstance(segmentation, (list, tuple)) and segmentation and all(
+            isinstance(s, dict) for s in segmentation):
+        return list(segmentation)
+    return None
+
+
+def segmentation_size(segmentation, height: int,
+                      width: int) -> Tuple[int, int]:
+    """The (h, w) grid a segmentation decodes to.
+
+    An RLE carries its own ``size`` and is decoded at it (the refer API
+    does the same), whatever size the image entry states; polygons are
+    drawn on the image entry's ``height`` x ``width``.
+
+    Args:
+        segmentation (list | dict): A COCO segmentation.
+        height (int): The image entry's height.
+        width (int): The image entry's width.
+
+    Returns:
+        tuple[int, int]: (h, w).
+
+    Raises:
+        ValueError: The RLE parts of one segmentation differ in size.
+    """
+    rles = _rle_list(segmentation)
+    if not rles:
+        return int(height), int(width)
+    sizes = {tuple(int(v) for v in r['size']) for r in rles}
+    if len(sizes) > 1:
+        raise ValueError('the RLE parts of one segmentation differ in size: '
+                         f'{sorted(sizes)}')
+    return sizes.pop()
+
+
 def _parts(segmentation: Union[list, dict], height: int,
            width: int) -> List[dict]:
-    """The compressed RLEs (bytes counts) of every part of a segmentation."""
-    if isinstance(segmentation, dict):
-        rles = [segmentation]
-    elif isinstance(segmentation, (list, tuple)):
-        if all(isinstance(s, dict) for s in segmentation):
-            rles = list(segmentation)
-        else:
-            polygons = [list(map(float, p)) for p in segmentation]
-            bad = [p for p in polygons if len(p) < 6 or len(p) % 2]
-            if bad:
-                raise ValueError('A polygon needs an even number (>= 6) of '
-                                 f'coordinates, got {len(bad[0])}')
-            return mask_utils.frPyObjects(polygons, height, width)
-    else:
-        raise TypeError('segmentation must be polygons (list) or RLE '
-                        f'(dict), got {type(segmentation).__name__}')
+    """The compressed RLEs (bytes counts) of every part of a segmentation.
+
+    Degenerate polygon parts (fewer than 6 or an odd number of
+    coordinates) are left out; a segmentation with no valid part raises.
+    """
+    rles = _rle_list(segmentation)
+    if rles is None:
+        if not isinstance(segmentation, (list, tuple)):
+            raise TypeError('segmentation must be polygons (list) or RLE '
+                            f'(dict), got {type(segmentation).__name__}')
+        bad = set(degenerate_parts(segmentation))
+        polygons = [
+            list(map(float, p)) for i, p in enumerate(segmentation)
+            if i not in bad
+        ]
+        if not polygons:
+            lengths = [len(p) if isinstance(p, (list, tuple)) else p
+                       for p in segmentation]
+            raise ValueError('no polygon part has an even number (>= 6) of '
+                             f'coordinates: the parts have {lengths}')
+        return mask_utils.frPyObjects(polygons, height, width)
     converted = []
     for rle in rles:
         if isinstance(rle.get('counts'), list):  # uncompressed RLE
             rle = mask_utils.frPyObjects(rle, *rle['size'])
         elif isinstance(rle.get('counts'), str):
             rle = dict(size=rle['size'], counts=rle['counts'].encode())
-        if list(rle['size']) != [height, width]:
-            raise ValueError(f'RLE size {list(rle["size"])} differs from '
-                             f'the image size {[height, width]}')
         converted.append(rle)
+    segmentation_size(converted, height, width)  # one grid for all parts
     return converted
 
 
@@ -244,6 +360,13 @@ def decode_segmentation(segmentation: Union[list, dict],
     annotations whose parts overlap: some RefCOCO polygons; never an
     RRSIS-D annotation (one RLE each).
 
+    An RLE is decoded at its own ``size`` (as the refer API does), which
+    may differ from ``height`` x ``width`` (an RRSIS-D image entry that
+    gives the image's true height while its RLE is 800x800); the caller
+    puts the image on the mask's grid. Polygon parts with fewer than 6 or
+    an odd number of coordinates are left out (the refer API rasterises
+    them to nothing); a segmentation with no valid part raises.
+
     Args:
         segmentation (list | dict): ``[[x1, y1, x2, y2, ...], ...]``
             polygons, a list of RLE dicts (RRSIS-D: one
@@ -255,7 +378,8 @@ def decode_segmentation(segmentation: Union[list, dict],
         overlap (str): ``'union'`` or ``'refer'``. Defaults to 'union'.
 
     Returns:
-        np.ndarray: (height, width) uint8 array with values in {0, 1}.
+        np.ndarray: (h, w) uint8 array with values in {0, 1}: the RLE's
+        size, else (height, width).
     """
     if overlap not in POLYGON_OVERLAPS:
         raise ValueError(f'overlap must be one of {POLYGON_OVERLAPS}, got '
@@ -268,3 +392,38 @@ def decode_segmentation(segmentation: Union[list, dict],
         return decode_rle(merged).astype(np.uint8)
     return (decode_rle(parts).sum(axis=2) == 1).astype(np.uint8)
 
+
+
+def decode_targets(segmentations: Sequence, height: int, width: int,
+                   overlap: str = 'union') -> np.ndarray:
+    """The union of several annotations' masks (a multi-target reference).
+
+    Each annotation is decoded by :func:`decode_segmentation` (its parts
+    combined by ``overlap``), then the annotations are united, as ReLA's
+    gRefCOCO loader merges the masks of a reference's ``ann_id`` list. No
+    annotation (a no-target reference) gives an empty mask.
+
+    Args:
+        segmentations (Sequence): One COCO segmentation per annotation.
+        height (int): Image height (of the polygons, and of an empty mask).
+        width (int): Image width.
+        overlap (str): ``'union'`` or ``'refer'``, within one annotation.
+            Defaults to 'union'.
+
+    Returns:
+        np.ndarray: (h, w) uint8 array with values in {0, 1}.
+
+    Raises:
+        ValueError: The annotations decode to different sizes.
+    """
+    masks = [
+        decode_segmentation(seg, height, width, overlap)
+        for seg in segmentations
+    ]
+    if not masks:
+        return np.zeros((int(height), int(width)), np.uint8)
+    shapes = sorted({m.shape for m in masks})
+    if len(shapes) > 1:
+        raise ValueError('the annotations of one reference decode to '
+                         f'different sizes: {shapes}')
+    return np.bitwise_or.reduce(np.stack(masks), axis=0).astype(np.uint8)

@@ -8,6 +8,7 @@ from mmengine import fileio
 from mmrrsis.registry import DATASETS
 
 from .base_referring_dataset import TEXT_MODES, BaseReferringDataset
+from .masks import degenerate_parts, segmentation_size
 from .safe_pickle import loads_plain
 from .text_utils import find_category
 from .transforms.loading import check_choice
@@ -53,10 +54,17 @@ class ReferDataset(BaseReferringDataset):
     is decoded as UTF-8, latin1 only as the fallback.
 
     The target of a ref is its annotation's segmentation, decoded at load
-    time by :class:`~mmrrsis.datasets.transforms.LoadReferringAnnotations`
-    on the grid of the image entry (``height`` x ``width``): RefCOCO's are
-    polygon lists, RRSIS-D's a list holding one compressed RLE with a str
-    ``counts``. Parts that overlap are united (``polygon_overlap='union'``)
+    time by :class:`~mmrrsis.datasets.transforms.LoadReferringAnnotations`:
+    RefCOCO's are polygon lists, drawn on the image entry's ``height`` x
+    ``width``; RRSIS-D's a list holding one compressed RLE with a str
+    ``counts``, decoded at the RLE's own ``size`` (as the refer API does;
+    an image entry may state the image's true height, 801, while its RLE
+    is 800x800: the sample's ``height`` / ``width`` are the mask's grid and
+    the image is put on it by the ``size_mismatch`` policy). Polygon parts
+    with fewer than 6 or an odd number of coordinates are dropped (the
+    refer API draws nothing for them), counted in one warning; an
+    annotation without a valid part is an error naming the ref. Parts
+    that overlap are united (``polygon_overlap='union'``)
     or, as the refer API's ``getMask`` and so the published LAVT / RMSIN
     numbers, dropped (``'refer'``: the part masks are summed and pixels
     equal to 1 kept).
@@ -202,17 +210,13 @@ class ReferDataset(BaseReferringDataset):
             raise ValueError(f'No ref of split {missing} in {self.ann_file}; '
                              f'its splits are {found}')
         data_list = []
+        self._degenerate: List[str] = []
         for ref in selected:
             source = f'{self.ann_file} ref_id={ref.get("ref_id")}'
-            ann = anns.get(ref.get('ann_id'))
-            if ann is None:
-                self.report_problem(
-                    'missing_annotation',
-                    f'{refs_name}: ann_id {ref.get("ann_id")} of ref_id '
-                    f'{ref.get("ref_id")} is not an annotation in '
-                    f'{self.instances_file}', source)
-                continue
             image = images.get(ref.get('image_id'))
+            target = self.ref_target(ref, anns, image, source)
+            if target is None:
+                continue  # reported
             if image is None:
                 self.report_problem(
                     'missing_image_entry',
@@ -232,21 +236,26 @@ class ReferDataset(BaseReferringDataset):
                     s.get('sent_id', i) if isinstance(s, dict) else i
                     for i, s in enumerate(sentences)
                 ]
-            category_id = category_id_of(ann, ref)
+            try:
+                height, width = self.target_size(target, image)
+            except ValueError as e:
+                self.report_problem('bad_segmentation', f'{source}: {e}',
+                                    source)
+                continue
+            category_id = target.pop('category_id')
             base = dict(
                 img_path=osp.join(img_dir, image['file_name']),
                 seg_map_path=None,
                 ref_id=ref.get('ref_id'),
-                ann_id=ann['id'],
                 image_id=image['id'],
-                category=(categories.get(category_id)
+                category=(self.category_name(category_id, categories)
                           if self.category_names is None else None),
                 category_id=category_id,
-                segmentation=ann['segmentation'],
-                height=int(image['height']),
-                width=int(image['width']),
+                height=height,
+                width=width,
                 split=ref.get('split'),
-                source=source)
+                source=source,
+                **target)
             samples = self.expand_sentences(base, texts, sent_ids,
                                             self.text_mode)
             if self.category_names is not None:
@@ -254,7 +263,86 @@ class ReferDataset(BaseReferringDataset):
                     info['category'] = find_category(
                         info['text'] or texts[0], self.category_names)
             data_list.extend(samples)
+        self._report_degenerate()
         return data_list
+
+    def ref_target(self, ref: dict, anns: dict, image: Optional[dict],
+                   source: str) -> Optional[dict]:
+        """The target keys of a ref: ``ann_id``, ``segmentation`` and
+        ``category_id``; None after a reported problem.
+
+        Args:
+            ref (dict): The ref.
+            anns (dict): Annotations of instances.json by id.
+            image (dict, optional): The ref's image entry.
+            source (str): The ref, for messages.
+
+        Returns:
+            dict | None: The keys added to the ref's samples.
+        """
+        refs_name = osp.basename(self.ann_file)
+        ann = anns.get(ref.get('ann_id'))
+        if ann is None:
+            self.report_problem(
+                'missing_annotation',
+                f'{refs_name}: ann_id {ref.get("ann_id")} of ref_id '
+                f'{ref.get("ref_id")} is not an annotation in '
+                f'{self.instances_file}', source)
+            return None
+        if not self.check_polygons(ann, source):
+            return None
+        return dict(ann_id=ann['id'], segmentation=ann['segmentation'],
+                    category_id=category_id_of(ann, ref))
+
+    def check_polygons(self, ann: dict, source: str) -> bool:
+        """Count an annotation's degenerate polygon parts; False (after an
+        error naming the ref) when no part is valid."""
+        seg = ann.get('segmentation')
+        bad = degenerate_parts(seg)
+        if not bad:
+            return True
+        lengths = [len(p) if isinstance(p, (list, tuple)) else p
+                   for p in seg]
+        if len(bad) == len(seg):
+            self.report_problem(
+                'bad_segmentation',
+                f'{source}: annotation {ann.get("id")} has no valid polygon '
+                f'part (a part needs an even number, >= 6, of coordinates; '
+                f'its parts have {lengths})', source)
+            return False
+        message = (f'{source}: annotation {ann.get("id")} has '
+                   f'{len(bad)} polygon part(s) with too few or an odd '
+                   f'number of coordinates (parts {bad} of {lengths}), '
+                   'dropped')
+        self._degenerate.append(message)
+        self.record('degenerate_polygon', message, source)
+        return True
+
+    def _report_degenerate(self) -> None:
+        if not self._degenerate:
+            return
+        self.warn(f'{self._name()}: {len(self._degenerate)} annotation(s) '
+                  'have polygon parts with fewer than 6 or an odd number of '
+                  'coordinates; those parts are dropped (the refer API '
+                  'draws nothing for them), e.g. ' +
+                  '; '.join(self._degenerate[:3]))
+
+    @staticmethod
+    def target_size(target: dict, image: dict):
+        """(h, w) of a target's mask: its RLE's size, else the image
+        entry's."""
+        return segmentation_size(target['segmentation'],
+                                 int(image['height']), int(image['width']))
+
+    @staticmethod
+    def category_name(category_id, categories: dict):
+        """The category name of an id (or of the first of a list)."""
+        if isinstance(category_id, (list, tuple)):
+            names = [categories.get(c) for c in category_id
+                     if categories.get(c) is not None]
+            return names[0] if len(set(names)) == 1 else (
+                '+'.join(sorted(set(names))) or None)
+        return categories.get(category_id)
 
     def _sentence_text(self, sentence: Union[dict, str], source: str) -> str:
         if isinstance(sentence, str):

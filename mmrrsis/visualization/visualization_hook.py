@@ -60,7 +60,10 @@ class RRSISVisualizationHook(SegVisualizationHook):
 
     def _read(self, img_path: str):
         img_bytes = fileio.get(img_path, backend_args=self.backend_args)
-        return mmcv.imfrombytes(img_bytes, channel_order='rgb')
+        # the stored pixels, as LoadRSImageFromFile reads them (no EXIF);
+        # mmcv converts to RGB only for flag='color', so convert here
+        return mmcv.bgr2rgb(
+            mmcv.imfrombytes(img_bytes, flag='color_ignore_orientation'))
 
     def _after_iter(self,
                     runner,

@@ -1,5 +1,4 @@
 """The dataset contract: sample keys, rules, checks at build, problems."""
-import os.path as osp
 
 import cv2
 import numpy as np
@@ -120,14 +119,23 @@ def test_rules_are_checked():
             _ListDataset([], **bad)
 
 
-def test_image_header_sizes_follow_exif_rotation(tmp_path):
+def test_image_header_sizes_are_the_stored_pixels(tmp_path):
+    """An EXIF orientation is reported, never applied: the masks were
+    drawn on the stored pixels (cv2.imread would rotate them)."""
     from PIL import Image
 
-    from mmrrsis.datasets.file_checks import read_image_size
+    from mmrrsis.datasets.file_checks import (
+        read_image_header,
+        read_image_size,
+    )
     path = str(tmp_path / 'rotated.jpg')
     exif = Image.Exif()
     exif[0x0112] = 6  # rotate 90 degrees: cv2 swaps width and height
     Image.new('RGB', (40, 10)).save(path, exif=exif)
-    assert read_image_size(path) == cv2.imread(path).shape[:2] == (40, 10)
-    assert read_image_size(osp.join(str(tmp_path), 'rotated.jpg'),
-                           dict(backend='local')) == (40, 10)
+    assert cv2.imread(path).shape[:2] == (40, 10)  # what we do not do
+    assert read_image_size(path) == (10, 40)
+    assert read_image_size(path, dict(backend='local')) == (10, 40)
+    assert read_image_header(path) == (10, 40, False, 6)
+    grey = str(tmp_path / 'grey.png')
+    Image.new('L', (7, 5)).save(grey)
+    assert read_image_header(grey) == (5, 7, True, 1)

@@ -13,8 +13,10 @@ from ..masks import (
     binarize_mask,
     decode_rle,
     decode_segmentation,
+    decode_targets,
     mask_problem,
     read_mask_file,
+    resolve_threshold,
 )
 
 __all__ = [
@@ -60,7 +62,10 @@ class LoadReferringAnnotations(BaseTransform):
 
     The mask comes from a mask file (``seg_map_path``, RefSegRS) or, when
     there is none, from the annotation's COCO segmentation
-    (``segmentation`` with ``height`` and ``width``, refer datasets).
+    (``segmentation`` with ``height`` and ``width``, refer datasets; an
+    RLE is decoded at its own ``size``), or from several annotations
+    united (``segmentations``, a list, gRefCOCO's multi-target and, when
+    empty, no-target references).
 
     How a dataset's quirks are read is the dataset's setting: a referring
     dataset (:class:`~mmrrsis.datasets.BaseReferringDataset`) puts its
@@ -72,7 +77,10 @@ class LoadReferringAnnotations(BaseTransform):
     ``polygon_overlap='union'`` and ``size_mismatch='resample'``.
 
     Mask files: stored values above ``mask_threshold`` are target (1), the
-    rest background (0). A mask this rule would read wrongly (see
+    rest background (0); ``mask_threshold='auto'`` decides per file (0/1
+    stored: 1 is target; 0/255: above 127.5; see
+    :func:`~mmrrsis.datasets.masks.auto_threshold`). A mask this rule
+    would read wrongly (see
     :func:`~mmrrsis.datasets.masks.mask_problem`: channels with different
     content, no 0 background, a 0/1 mask under a ``> 50`` rule, values
     spread over many levels; a thin anti-aliased soft edge is fine) raises
@@ -102,8 +110,8 @@ class LoadReferringAnnotations(BaseTransform):
     Required Keys:
 
     - seg_map_path (str | None)
-    - segmentation (list | dict), height (int), width (int): only when
-      ``seg_map_path`` is None
+    - segmentation (list | dict) or segmentations (list), height (int),
+      width (int): only when ``seg_map_path`` is None
     - ori_shape (tuple, optional), img (np.ndarray, optional)
     - mask_threshold, mask_check, polygon_overlap, size_mismatch
       (optional): the dataset's rules
@@ -120,8 +128,9 @@ class LoadReferringAnnotations(BaseTransform):
     - seg_fields (list): ``'gt_seg_map'`` appended
 
     Args:
-        mask_threshold (float, optional): Mask values strictly above it
-            are target. Defaults to None (the sample's, else 0).
+        mask_threshold (float | str, optional): Mask values strictly above
+            it are target; ``'auto'`` decides per file. Defaults to None
+            (the sample's, else 0).
         mask_check (str, optional): ``'strict'`` or ``'lenient'``, see
             above. Defaults to None (the sample's, else 'strict').
         soft_edge (int): Width in pixels of the soft edge within which
@@ -209,15 +218,17 @@ class LoadReferringAnnotations(BaseTransform):
             raw = read_mask_file(seg_map_path, self.backend_args, context)
             return self._binarize(raw, results, seg_map_path), \
                 f'mask {seg_map_path}'
-        if results.get('segmentation') is not None:
+        for key, decode in (('segmentation', decode_segmentation),
+                            ('segmentations', decode_targets)):
+            if results.get(key) is None:
+                continue
             try:
-                gt = decode_segmentation(
-                    results['segmentation'], int(results['height']),
-                    int(results['width']),
-                    self.rule(results, 'polygon_overlap'))
+                gt = decode(results[key], int(results['height']),
+                            int(results['width']),
+                            self.rule(results, 'polygon_overlap'))
             except (KeyError, TypeError, ValueError) as e:
-                raise ValueError(f'Cannot decode the segmentation of '
-                                 f'{context}: {e}') from e
+                raise ValueError(f'Cannot decode the {key} of {context}: '
+                                 f'{e}') from e
             return gt, 'annotation mask'
         raise KeyError(f'{context} has neither a mask file '
                        "('seg_map_path') nor a segmentation "
@@ -225,11 +236,14 @@ class LoadReferringAnnotations(BaseTransform):
 
     def _binarize(self, raw: np.ndarray, results: dict,
                   path: str) -> np.ndarray:
-        threshold = self.rule(results, 'mask_threshold')
+        setting = self.rule(results, 'mask_threshold')
+        threshold = resolve_threshold(setting, raw)
         problem = mask_problem(raw, threshold, self.soft_edge)
         if problem is None:
             return binarize_mask(raw, threshold)
-        rule = f'rule: target = value > {threshold:g}'
+        rule = f'rule: target = value > {threshold:g}' + (
+            " (mask_threshold='auto' for this file)"
+            if isinstance(setting, str) else '')
         if self.rule(results, 'mask_check') == 'strict':
             raise ValueError(
                 f'Mask {path} would be read wrongly ({rule}): {problem}. '

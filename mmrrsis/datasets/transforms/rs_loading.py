@@ -19,19 +19,20 @@ FAST_FORMATS = ('JPEG', 'PNG', 'TIFF', 'BMP', 'WEBP')
 
 
 def header_kind(data: bytes) -> Tuple[bool, str]:
-    """Whether a file is 8-bit RGB, from its header (no pixel decoded).
+    """Whether a file is 8-bit RGB or grey, from its header.
 
     Pillow opens the file lazily: only the header is parsed. 16-bit PNG and
     TIFF files, which Pillow also reports as mode 'RGB', are told apart by
-    their raw mode and bits per sample.
+    their raw mode and bits per sample. A single-band 8-bit (grey) file
+    qualifies too: the fast path expands it to three identical bands.
 
     Args:
         data (bytes): The file's content.
 
     Returns:
-        tuple[bool, str]: Whether it is an 8-bit RGB file of
-        :data:`FAST_FORMATS`, and what it is ('PNG RGB', 'TIFF RGBA',
-        'a file Pillow cannot read', ...) for messages.
+        tuple[bool, str]: Whether it is an 8-bit RGB or grey file of
+        :data:`FAST_FORMATS`, and what it is ('PNG RGB', 'JPEG L', 'TIFF
+        RGBA', 'a file Pillow cannot read', ...) for messages.
     """
     from PIL import Image, UnidentifiedImageError
     try:
@@ -39,15 +40,16 @@ def header_kind(data: bytes) -> Tuple[bool, str]:
             warnings.simplefilter('ignore')  # damaged EXIF blocks
             with Image.open(io.BytesIO(data)) as img:
                 kind = f'{img.format} {img.mode}'
-                if img.format not in FAST_FORMATS or img.mode != 'RGB':
+                if img.format not in FAST_FORMATS or img.mode not in (
+                        'RGB', 'L'):
                     return False, kind
                 if img.format == 'PNG':  # raw mode 'RGB', not 'RGB;16B'
-                    return img.tile[0][3] == 'RGB', kind
+                    return img.tile[0][3] == img.mode, kind
                 if img.format == 'TIFF':
                     tags = img.tag_v2
                     bits = tuple(tags.get(258, ()))
-                    sample_format = tuple(tags.get(339, (1, 1, 1)))
-                    return (bits == (8, 8, 8)
+                    sample_format = tuple(tags.get(339, (1, ) * len(bits)))
+                    return (set(bits) == {8} and len(bits) == len(img.mode)
                             and set(sample_format) == {1}), kind
                 return True, kind
     except (UnidentifiedImageError, OSError, ValueError, IndexError,
@@ -113,8 +115,16 @@ class LoadRSImageFromFile(BaseTransform):
 
     - an 8-bit RGB file (JPEG, PNG, TIFF, BMP, WebP) without settings takes
       a fast path: its header is looked at (Pillow, no pixel decoded) and
-      it is decoded once by mmcv exactly as ``LoadImageFromFile`` decodes
-      it (BGR, same values, about the same time). It needs no rasterio;
+      it is decoded once by mmcv as ``LoadImageFromFile`` decodes it (BGR,
+      same values, about the same time). It needs no rasterio. A
+      single-band 8-bit (grey) file takes it too and is expanded to three
+      identical bands (as LAVT's ``convert('RGB')``; COCO, and so RefCOCO,
+      has some grey JPEGs); a dataset counts such images in one warning
+      when it is built;
+    - the **stored pixels** are read: an EXIF orientation tag is never
+      applied (OpenCV would rotate a JPEG with Orientation=6 while its
+      mask, drawn on the stored pixels, is not; the peers' PIL loaders read
+      stored pixels too);
     - ``bands=(3, 2, 1)`` selects the bands that become R, G and B
       (1-based);
     - ``scale='percentile'`` stretches each selected band linearly from its
@@ -125,8 +135,8 @@ class LoadRSImageFromFile(BaseTransform):
     - every other image, and every image when settings are given, is read
       with rasterio (the ``geo`` extra; without it, such an image raises
       an ImportError naming the file and ``pip install "mmrrsis[geo]"``);
-      an image that is not 8-bit RGB (uint16, float, 4 bands, grey,
-      paletted) without the settings it needs raises a
+      an image that is not 8-bit RGB or grey (uint16, float, 4 bands,
+      paletted, 16-bit grey) without the settings it needs raises a
       ``BandScalingError`` naming the file, its dtype and band count.
 
     For uint16 or multi-band data, set the settings in the config's
@@ -199,8 +209,11 @@ class LoadRSImageFromFile(BaseTransform):
         if self.plain:
             rgb8, kind = header_kind(data)
             if rgb8:
+                # stored pixels (turbojpeg never applies EXIF)
+                flag = 'color' if self.imdecode_backend == 'turbojpeg' \
+                    else 'color_ignore_orientation'
                 img = mmcv.imfrombytes(
-                    data, flag='color', backend=self.imdecode_backend)
+                    data, flag=flag, backend=self.imdecode_backend)
                 if img is not None:
                     return img
                 # e.g. a ZSTD-compressed GeoTIFF, which GDAL decodes
@@ -209,7 +222,7 @@ class LoadRSImageFromFile(BaseTransform):
         try:
             import_rasterio()
         except ImportError as e:
-            what = f'{kind}, not 8-bit RGB' if kind else \
+            what = f'{kind}, not 8-bit RGB or grey' if kind else \
                 'asked to select bands or scale'
             raise ImportError(
                 f'Cannot read the image {path} ({what}): reading it needs '

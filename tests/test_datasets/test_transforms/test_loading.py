@@ -133,11 +133,12 @@ def test_rle_forms_decode_alike():
 
 def test_bad_annotations_raise():
     t = LoadReferringAnnotations()
-    with pytest.raises(ValueError, match='RLE size'):
-        t(dict(segmentation=dict(size=[5, 5], counts='0'), height=20,
-               width=30, ref_id=4))
     with pytest.raises(ValueError, match='even number'):
         t(dict(segmentation=[[1, 2, 3, 4, 5]], height=20, width=30))
+    with pytest.raises(ValueError, match='differ in size'):
+        t(dict(segmentation=[dict(size=[5, 5], counts='0'),
+                             dict(size=[6, 5], counts='0')], height=5,
+               width=5))
     with pytest.raises(KeyError, match='neither a mask file'):
         t(dict(seg_map_path=None, ref_id=9))
 
@@ -205,3 +206,66 @@ def test_missing_and_corrupt_mask_files(tmp_path):
     empty.write_bytes(b'')
     with pytest.raises(ValueError, match='empty.tif'):
         LoadReferringAnnotations()(dict(seg_map_path=str(empty)))
+
+
+def test_rle_decodes_at_its_own_size_and_the_image_follows():
+    """RRSIS-D's 15324.jpg: stored 801 px high, instances.json says 801,
+    its RLE 800x800. The refer API decodes the RLE at its own size; so do
+    we, then the size policy puts the image on the mask's grid."""
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:5, 3:6] = 1
+    rle = mask_utils.encode(np.asfortranarray(mask))
+    seg = [dict(size=[8, 8], counts=rle['counts'].decode())]
+    with pytest.warns(UserWarning, match='resampled'):
+        out = LoadReferringAnnotations()(dict(
+            segmentation=seg, height=9, width=8,
+            img=np.zeros((9, 8, 3), np.uint8), img_shape=(9, 8),
+            ori_shape=(9, 8)))
+    np.testing.assert_array_equal(out['gt_seg_map'], mask)
+    assert out['img'].shape[:2] == (8, 8) and out['ori_shape'] == (8, 8)
+    with pytest.raises(ValueError, match='not aligned'):
+        LoadReferringAnnotations(size_mismatch='error')(dict(
+            segmentation=seg, height=9, width=8, ori_shape=(9, 8)))
+
+
+def test_degenerate_polygon_parts_are_dropped():
+    """A valid polygon and a 4-value part: the refer API draws nothing for
+    the part (pycocotools rasterises it to no pixel), so do we."""
+    square = [4., 4., 20., 4., 20., 20., 4., 20.]
+    alone = decode_segmentation([square], 30, 30)
+    np.testing.assert_array_equal(
+        decode_segmentation([square, [25., 25., 28., 28.]], 30, 30), alone)
+    refer = decode_rle(mask_utils.frPyObjects(
+        [square, [25., 25., 28., 28.]], 30, 30)).sum(2)
+    np.testing.assert_array_equal(refer, alone)  # the refer API's reading
+    with pytest.raises(ValueError, match='no polygon part'):
+        decode_segmentation([[1., 2., 3., 4.]], 30, 30)
+
+
+def test_segmentations_unite_and_none_is_no_target():
+    a = np.zeros((10, 12), np.uint8)
+    a[1:4, 1:4] = 1
+    b = np.zeros((10, 12), np.uint8)
+    b[3:8, 6:10] = 1
+    segs = [dict(size=[10, 12],
+                 counts=mask_utils.encode(np.asfortranarray(m))['counts'])
+            for m in (a, b)]
+    t = LoadReferringAnnotations()
+    out = t(dict(segmentations=segs, height=10, width=12))
+    np.testing.assert_array_equal(out['gt_seg_map'], a | b)
+    out = t(dict(segmentations=[], height=10, width=12))
+    assert out['gt_seg_map'].shape == (10, 12)
+    assert out['gt_seg_map'].sum() == 0
+
+
+def test_auto_threshold_reads_each_file_as_stored(tmp_path):
+    """RISBench's mask values are unconfirmed: 0/1 and 0/255 files are both
+    read right, a 255 never becomes "ignore"."""
+    mask = np.zeros((10, 10), np.uint8)
+    mask[2:6, 2:6] = 1
+    t = LoadReferringAnnotations(mask_threshold='auto')
+    for value in (1, 255):
+        path = str(tmp_path / f'm{value}.png')
+        cv2.imwrite(path, mask * value)
+        out = t(dict(seg_map_path=path))
+        np.testing.assert_array_equal(out['gt_seg_map'], mask)

@@ -107,19 +107,44 @@ def test_fixed_minmax(tmp_path):
     np.testing.assert_array_equal(per_band[0, :, 1], [0, 255, 255, 255])
 
 
-def test_four_band_uint8_and_grey_need_bands(tmp_path):
+def test_four_band_uint8_needs_bands_and_grey_is_expanded(tmp_path):
     rgba = np.random.default_rng(0).integers(0, 256, (4, 6, 6), np.uint8)
     path = _write_tif(tmp_path / 'rgba.tif', rgba)
     with pytest.raises(BandScalingError, match='4 band'):
         LoadRSImageFromFile()(dict(img_path=path))
     img = LoadRSImageFromFile(bands=(1, 2, 3))(dict(img_path=path))['img']
     np.testing.assert_array_equal(img, rgba[:3].transpose(1, 2, 0)[..., ::-1])
-    grey = str(tmp_path / 'grey.png')
-    cv2.imwrite(grey, rgba[0])
-    with pytest.raises(BandScalingError, match=r'1 band.*\(1, 1, 1\)'):
-        LoadRSImageFromFile()(dict(img_path=grey))
+    # an 8-bit grey file (COCO has some JPEGs so) is expanded to 3 bands,
+    # as LAVT's convert('RGB'); the same pixels as bands=(1, 1, 1)
+    for name in ('grey.png', 'grey.tif', 'grey.jpg'):
+        grey = str(tmp_path / name)
+        cv2.imwrite(grey, rgba[0])
+        stored = cv2.imread(grey, cv2.IMREAD_UNCHANGED)
+        img = LoadRSImageFromFile()(dict(img_path=grey))['img']
+        assert img.shape == (6, 6, 3) and (img == stored[..., None]).all()
     img = LoadRSImageFromFile(bands=(1, 1, 1))(dict(img_path=grey))['img']
-    assert (img == rgba[0][..., None]).all()
+    assert (img == stored[..., None]).all()
+    # 16-bit grey is still refused until scaled
+    grey16 = str(tmp_path / 'grey16.png')
+    cv2.imwrite(grey16, rgba[0].astype(np.uint16) * 200)
+    with pytest.raises(BandScalingError, match=r'1 band'):
+        LoadRSImageFromFile()(dict(img_path=grey16))
+
+
+def test_exif_orientation_is_never_applied(tmp_path):
+    """A JPEG with Orientation=6: OpenCV (and mmcv's color flag) rotate it
+    to 640x480 against its 480x640 mask; the stored pixels are read."""
+    from PIL import Image
+    stored = np.zeros((12, 20, 3), np.uint8)
+    stored[:4, :5] = (250, 20, 20)  # top-left corner, RGB
+    path = str(tmp_path / 'rotated.jpg')
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored).save(path, exif=exif, quality=100)
+    assert cv2.imread(path).shape[:2] == (20, 12)  # what OpenCV does
+    img = LoadRSImageFromFile()(dict(img_path=path))['img']
+    assert img.shape == (12, 20, 3)
+    assert img[1, 1, 2] > 200 and img[1, 1, 0] < 60  # BGR: red at (1, 1)
 
 
 def test_bad_files_are_named(tmp_path):
@@ -163,13 +188,16 @@ def test_registered_repr_and_float32(tmp_path):
 
 
 # ------------------------------------------------ fast path, no rasterio --
-def test_header_kind_tells_8bit_rgb_from_the_rest(tmp_path):
+def test_header_kind_tells_8bit_rgb_and_grey_from_the_rest(tmp_path):
     rgb = _image(2, (16, 16))
     cases = {}
     for name, data in (('rgb.png', rgb), ('rgb.tif', rgb), ('rgb.jpg', rgb),
                        ('u16.png', rgb.astype(np.uint16) * 256),
                        ('u16.tif', rgb.astype(np.uint16) * 256),
-                       ('grey.png', rgb[..., 0])):
+                       ('grey.png', rgb[..., 0]),
+                       ('grey.tif', rgb[..., 0]),
+                       ('grey16.png', rgb[..., 0].astype(np.uint16) * 256),
+                       ('grey16.tif', rgb[..., 0].astype(np.uint16) * 256)):
         path = str(tmp_path / name)
         cv2.imwrite(path, data)
         cases[name] = header_kind(open(path, 'rb').read())
@@ -180,7 +208,8 @@ def test_header_kind_tells_8bit_rgb_from_the_rest(tmp_path):
         [rgb.transpose(2, 0, 1), rgb[None, ..., 0]]))
     cases['four.tif'] = header_kind(open(four, 'rb').read())
     assert {k for k, (fast, _) in cases.items() if fast} == {
-        'rgb.png', 'rgb.tif', 'rgb.jpg', 'planar.tif'}
+        'rgb.png', 'rgb.tif', 'rgb.jpg', 'planar.tif', 'grey.png',
+        'grey.tif'}
     assert cases['u16.png'][1] == 'PNG RGB'  # Pillow's mode hides 16 bits
     assert cases['grey.png'][1] == 'PNG L'
     assert header_kind(b'not an image')[1].startswith('a file Pillow cannot')
@@ -221,8 +250,10 @@ def test_without_rasterio_8bit_rgb_loads_and_the_rest_says_install(
         paths[suffix] = str(tmp_path / f'img{suffix}')
         cv2.imwrite(paths[suffix], _image(5))
     u16 = _write_tif(tmp_path / 'u16.tif', np.ones((4, 8, 8), np.uint16))
-    grey = str(tmp_path / 'grey.png')
-    cv2.imwrite(grey, _image(5)[..., 0])
+    grey = str(tmp_path / 'grey16.png')
+    cv2.imwrite(grey, _image(5)[..., 0].astype(np.uint16) * 256)
+    grey8 = str(tmp_path / 'grey.png')
+    cv2.imwrite(grey8, _image(5)[..., 0])
     monkeypatch.setitem(sys.modules, 'rasterio', None)  # not installed
     with pytest.raises(ImportError):
         import rasterio  # noqa: F401
@@ -230,7 +261,9 @@ def test_without_rasterio_8bit_rgb_loads_and_the_rest_says_install(
         np.testing.assert_array_equal(
             LoadRSImageFromFile()(dict(img_path=path))['img'],
             LoadImageFromFile()(dict(img_path=path))['img'])
-    for path, kind in ((u16, 'Pillow cannot read'), (grey, 'PNG L')):
+    assert LoadRSImageFromFile()(dict(img_path=grey8))['img'].shape == (
+        *_image(5).shape[:2], 3)  # 8-bit grey needs no rasterio either
+    for path, kind in ((u16, 'Pillow cannot read'), (grey, 'PNG I')):
         with pytest.raises(ImportError) as info:
             LoadRSImageFromFile()(dict(img_path=path))
         msg = str(info.value)
