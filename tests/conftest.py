@@ -120,6 +120,13 @@ def refcoco_quirks_copy(tmp_path_factory):
     return root, published_formats.write_refcoco_quirks(root)
 
 
+@pytest.fixture(scope='session')
+def risbench_copy(tmp_path_factory):
+    """A RISBench copy (img_rgb/, mask/ with 0/255 and 0/1 PNGs)."""
+    root = str(tmp_path_factory.mktemp('risbench_published'))
+    return root, published_formats.write_risbench(root)
+
+
 #: The uint16 copy's values: OFFSET + GAIN * the 8-bit value (12-bit data)
 U16_OFFSET, U16_GAIN = 100, 15
 

@@ -467,3 +467,53 @@ def write_refcoco_quirks(root):
     _write_refer(root, 'refcoco', 'unc', refs, instances, 'utf-8')
     return dict(refs=expected, grey=names[1], rotated=names[2],
                 rotated_pixels=rotated)
+
+
+# ------------------------------------------------------------- RISBench --
+
+RISBENCH_LINES = {
+    'train': [('train_100_0.png', 'The white ship on the left of the '
+               'harbor.'),
+              ('train_100_1.png', 'The storage tanks at the bottom'),
+              ('train_101_0.png', 'A small vehicle in the top-right '
+               'corner of the parking lot.')],
+    'val': [('train_14700_0.png', 'The bridge extending over a body of '
+             'water is a central connector.')],
+    'test': [('test_5_2.png', 'the round swimming pool'),
+             ('test_6_0.png', 'The tennis court in the middle.')],
+}
+
+
+def write_risbench(root, folders=('img_rgb', 'mask'), size=48):
+    """A RISBench copy in the layout RSRefSeg2's converter reads:
+    ``img_rgb/<file>`` (one RGB PNG per expression), ``mask/<file>`` (one
+    PNG per expression, the same name) and ``output_phrase_{split}.txt``
+    with ``<file> <sentence ...>`` lines (LF). Mask values are
+    undocumented: ``train_100_1.png`` and ``test_6_0.png`` are stored
+    0/1, the others 0/255. ``folders`` names the image and mask folders
+    (``('images', 'masks')`` for the third-party layout).
+
+    Returns:
+        dict: ``splits`` (split -> [(file, sentence)]), ``masks`` (file ->
+        {0, 1} mask), ``stored`` (file -> the stored values' maximum).
+    """
+    img_dir, mask_dir = (osp.join(root, f) for f in folders)
+    os.makedirs(img_dir, exist_ok=True)
+    os.makedirs(mask_dir, exist_ok=True)
+    masks, stored = {}, {}
+    for i, lines in enumerate(RISBENCH_LINES.values()):
+        for j, (name, _) in enumerate(lines):
+            y0, x0 = 4 + 6 * j, 3 + 5 * i
+            box = (y0, y0 + 12, x0, x0 + 15)
+            Image.fromarray(flat_image(size, size, (40 * i, 90, 20 * j),
+                                       box)).save(osp.join(img_dir, name))
+            mask = box_mask(size, size, box)
+            value = 1 if name in ('train_100_1.png', 'test_6_0.png') \
+                else 255
+            Image.fromarray(mask * np.uint8(value)).save(
+                osp.join(mask_dir, name))
+            masks[name], stored[name] = mask, value
+    for split, lines in RISBENCH_LINES.items():
+        with open(osp.join(root, f'output_phrase_{split}.txt'), 'w') as f:
+            f.write(''.join(f'{n} {t}\n' for n, t in lines))
+    return dict(splits=RISBENCH_LINES, masks=masks, stored=stored)

@@ -7,8 +7,14 @@ from .base_referring_dataset import (
 from .dataset_wrappers import ShuffledTextDataset
 from .refer import ReferDataset, RRSISDDataset
 from .refsegrs import RefSegRSDataset, SyntheticRefSegRSDataset
+from .risbench import RISBenchDataset
 from .safe_pickle import UnsafePickleError, loads_plain
-from .text_utils import REFSEGRS_CATEGORIES, find_category, normalize_text
+from .text_utils import (
+    REFSEGRS_CATEGORIES,
+    RISBENCH_CATEGORIES,
+    find_category,
+    normalize_text,
+)
 from .transforms import (
     CleanText,
     LoadReferringAnnotations,
@@ -19,7 +25,8 @@ from .transforms import (
 
 __all__ = [
     'BaseReferringDataset', 'ReferDataset', 'RRSISDDataset',
-    'RefSegRSDataset', 'SyntheticRefSegRSDataset', 'REFERRING_METAINFO',
+    'RefSegRSDataset', 'SyntheticRefSegRSDataset', 'RISBenchDataset',
+    'RISBENCH_CATEGORIES', 'REFERRING_METAINFO',
     'TEXT_MODES', 'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text',
     'CleanText', 'LoadReferringAnnotations', 'PackRRSISInputs',
     'RandomSentence', 'ReferringRandomFlip', 'ShuffledTextDataset',

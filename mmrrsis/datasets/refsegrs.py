@@ -155,9 +155,11 @@ class RefSegRSDataset(BaseReferringDataset):
         data_list = []
         for lineno, line in enumerate(text.splitlines(), start=1):
             fields = line.split(maxsplit=1)
-            if not fields:
-                continue  # blank line
             source = f'{self.ann_file}:{lineno}'
+            if not fields:  # skipped, as every peer's loader does
+                self.record('blank_line', f'{name} line {lineno} is blank '
+                            '(skipped)', source)
+                continue
             if len(fields) == 1:
                 self.report_problem(
                     'bad_line', f'{name} line {lineno} has the id '
@@ -176,7 +178,7 @@ class RefSegRSDataset(BaseReferringDataset):
                     seg_map_path=osp.join(mask_dir,
                                           sample_id + self.seg_map_suffix),
                     text=expression,
-                    ref_id=sample_id,
+                    ref_id=self.ref_id_of(sample_id),
                     sent_id=len(data_list),
                     category=find_category(expression,
                                            self.category_names),
@@ -185,15 +187,27 @@ class RefSegRSDataset(BaseReferringDataset):
         self._report_duplicates(name, seen)
         return data_list
 
+    @staticmethod
+    def ref_id_of(sample_id: str) -> str:
+        """The ``ref_id`` of a line's first field (RefSegRS: the id)."""
+        return sample_id
+
     def _report_duplicates(self, name: str, seen: dict) -> None:
         repeated = [lines for lines in seen.values() if len(lines) > 1]
+        done = ('kept, as the published split counts them'
+                if self.duplicate_lines == 'keep' else 'dropped')
+        for (sample_id, text), lines in seen.items():
+            if len(lines) > 1:
+                self.record(
+                    'duplicate_line', f'{name} lines '
+                    f'{"/".join(map(str, lines))} repeat {sample_id} '
+                    f'{text!r} verbatim ({done})',
+                    f'{self.ann_file}:{lines[1]}')
         if not repeated:
             return
         extra = sum(len(lines) - 1 for lines in repeated)
         examples = ', '.join(
             'lines ' + '/'.join(map(str, lines)) for lines in repeated[:3])
-        done = ('kept, as the published split counts them'
-                if self.duplicate_lines == 'keep' else 'dropped')
         self.warn(f'{name}: {extra} line(s) repeat an earlier line verbatim '
                   f'(same id and expression; {examples}): {done} '
                   f"(duplicate_lines='{self.duplicate_lines}').")

@@ -18,6 +18,17 @@ REFSEGRS_CATEGORIES = ('road', 'vehicle', 'car', 'van', 'building', 'truck',
                        'sidewalk', 'tree', 'low vegetation',
                        'impervious surface')
 
+#: RISBench's 26 classes (CroBIM; the names as RSRefSeg2's loader lists
+#: them and its expressions write them).
+RISBENCH_CATEGORIES = (
+    'expressway service area', 'expressway toll station',
+    'ground track field', 'basketball court', 'container crane',
+    'roundabout', 'windmill', 'overpass', 'stadium', 'bridge',
+    'soccer ball field', 'baseball diamond', 'train station', 'golf field',
+    'airport', 'harbor', 'dam', 'ship', 'helipad', 'vehicle', 'chimney',
+    'airplane', 'helicopter', 'tennis court', 'storage tank',
+    'swimming pool')
+
 # zero-width characters and the byte order mark: invisible, not whitespace
 # for str.split(), and never part of a word
 _INVISIBLE = dict.fromkeys(map(ord, '\u200b\u200c\u200d\u2060\ufeff'), ' ')
