@@ -127,6 +127,18 @@ def risbench_copy(tmp_path_factory):
     return root, published_formats.write_risbench(root)
 
 
+@pytest.fixture(scope='session')
+def jsonl_copies(tmp_path_factory):
+    """RefSegRS, RRSIS-D and RISBench as datainfo JSON lines (the way
+    RSRefSeg2's converters write them): dataset -> (root, expected)."""
+    copies = {}
+    for name in ('refsegrs', 'rrsisd', 'risbench'):
+        root = str(tmp_path_factory.mktemp(f'{name}_jsonl'))
+        writer = getattr(published_formats, f'write_{name}_jsonl')
+        copies[name] = (root, writer(root))
+    return copies
+
+
 #: The uint16 copy's values: OFFSET + GAIN * the 8-bit value (12-bit data)
 U16_OFFSET, U16_GAIN = 100, 15
 

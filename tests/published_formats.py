@@ -517,3 +517,115 @@ def write_risbench(root, folders=('img_rgb', 'mask'), size=48):
         with open(osp.join(root, f'output_phrase_{split}.txt'), 'w') as f:
             f.write(''.join(f'{n} {t}\n' for n, t in lines))
     return dict(splits=RISBENCH_LINES, masks=masks, stored=stored)
+
+
+# -------------------------------------------- datainfo JSON lines --
+# as RSRefSeg2's tools_RSRefSeg2/data_tools/*-convert_data_to_jsonl.py
+# write them: the stored mask encoded by pycocotools as it is, counts
+# decoded to str; one json.dumps line a sample
+
+
+def _jsonl(path, items, blank_after=None):
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+        for i, item in enumerate(items):
+            f.write(json.dumps(item) + '\n')
+            if i == blank_after:
+                f.write('\n')  # DiCoR's loader skips blank lines
+
+
+def _raw_rle(stored):
+    """The converters' encoding of a stored mask: pycocotools starts a
+    run at every change of value, whatever the value."""
+    rle = mask_utils.encode(np.asfortranarray(stored.astype(np.uint8)))
+    return dict(size=[int(v) for v in rle['size']],
+                counts=rle['counts'].decode('utf-8'))
+
+
+def write_refsegrs_jsonl(root):
+    """The RefSegRS copy of :func:`write_refsegrs` (its images) plus
+    ``datainfo/refsegrs_{train,val,test}.jsonl`` converted from its mask
+    files the converter's way (a blank line after the first train line).
+
+    Returns:
+        dict: ``splits`` (split -> [(id, sentence)]), ``masks`` (id -> what
+        the line's RLE decodes to, DiCoR's mask), ``stored`` (id -> the
+        stored mask file's pixels).
+    """
+    copy = write_refsegrs(root)
+    decoded = {}
+    for split, lines in copy['splits'].items():
+        items = []
+        for sample_id, sent in lines:
+            rle = _raw_rle(copy['stored'][sample_id])
+            decoded[sample_id] = coco_decode(
+                dict(rle, counts=rle['counts'].encode()))
+            items.append(dict(split=split, image_id=sample_id, sent=sent,
+                              file_name=sample_id + '.tif',
+                              segmentation=rle))
+        _jsonl(osp.join(root, 'datainfo', f'refsegrs_{split}.jsonl'), items,
+               blank_after=0 if split == 'train' else None)
+    return dict(splits=copy['splits'], masks=decoded,
+                stored=copy['stored'])
+
+
+def write_rrsisd_jsonl(root):
+    """RRSIS-D as ``datainfo/rrsisd_{split}.jsonl`` (the converter's
+    fields: split, image_id, sent, file_name, category_id,
+    category_name, ann_id, bbox, segmentation as a list of one RLE, area)
+    over ``images/rrsisd/JPEGImages``; image ``00413.jpg`` (train) is one
+    DiCoR's loader leaves out.
+
+    Returns:
+        dict: ``splits`` (split -> [(file_name, sentence, category)]),
+        ``masks`` (file_name -> {0, 1} mask).
+    """
+    img_dir = osp.join(root, 'images', 'rrsisd', 'JPEGImages')
+    os.makedirs(img_dir, exist_ok=True)
+    spec = {'train': [('00413.jpg', 'The vehicle on the left', 18),
+                      ('00500.jpg', 'A white airplane', 2)],
+            'val': [('00110.jpg', 'The green and brown baseball field', 4)],
+            'test': [('07855.jpg', 'A ship on the upper right', 13),
+                     ('11862.jpg', 'The basketball court on the right', 5)]}
+    names = {18: 'vehicle', 2: 'airplane', 4: 'baseballfield', 13: 'ship',
+             5: 'basketballcourt'}
+    splits, masks = {}, {}
+    for s, (split, lines) in enumerate(spec.items()):
+        items = []
+        for i, (name, sent, cat) in enumerate(lines):
+            box = (5 + 3 * i, 30 + 2 * s, 4 + 5 * s, 40)
+            Image.fromarray(flat_image(48, 48, (70, 80 + 20 * i, 90),
+                                       box)).save(osp.join(img_dir, name),
+                                                  quality=90)
+            mask = box_mask(48, 48, box)
+            masks[name] = mask
+            number = int(name[:5])
+            items.append(dict(split=split, image_id=number, sent=sent,
+                              file_name=name, category_id=cat,
+                              category_name=names[cat], ann_id=number,
+                              bbox=[box[2], box[0], box[3], box[1]],
+                              segmentation=[coco_rle(mask)],
+                              area=int(mask.sum()) * 255))
+        _jsonl(osp.join(root, 'datainfo', f'rrsisd_{split}.jsonl'), items)
+        splits[split] = [(n, t, names[c]) for n, t, c in lines]
+    return dict(splits=splits, masks=masks)
+
+
+def write_risbench_jsonl(root):
+    """The RISBench copy of :func:`write_risbench` plus
+    ``datainfo/risbench_{split}.jsonl`` converted the converter's way
+    (``image_id`` = ``file_name`` = the split file's first field).
+
+    Returns:
+        dict: As :func:`write_risbench`.
+    """
+    copy = write_risbench(root)
+    for split, lines in copy['splits'].items():
+        items = []
+        for name, sent in lines:
+            stored = np.asarray(Image.open(osp.join(root, 'mask', name)))
+            items.append(dict(split=split, image_id=name, sent=sent,
+                              file_name=name,
+                              segmentation=_raw_rle(stored)))
+        _jsonl(osp.join(root, 'datainfo', f'risbench_{split}.jsonl'), items)
+    return copy

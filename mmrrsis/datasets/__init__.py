@@ -5,6 +5,7 @@ from .base_referring_dataset import (
     BaseReferringDataset,
 )
 from .dataset_wrappers import ShuffledTextDataset
+from .jsonl import JSONLReferringDataset
 from .refer import ReferDataset, RRSISDDataset
 from .refsegrs import RefSegRSDataset, SyntheticRefSegRSDataset
 from .risbench import RISBenchDataset
@@ -25,6 +26,7 @@ from .transforms import (
 
 __all__ = [
     'BaseReferringDataset', 'ReferDataset', 'RRSISDDataset',
+    'JSONLReferringDataset',
     'RefSegRSDataset', 'SyntheticRefSegRSDataset', 'RISBenchDataset',
     'RISBENCH_CATEGORIES', 'REFERRING_METAINFO',
     'TEXT_MODES', 'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text',
