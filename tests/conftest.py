@@ -139,6 +139,13 @@ def jsonl_copies(tmp_path_factory):
     return copies
 
 
+@pytest.fixture(scope='session')
+def grefcoco_copy(tmp_path_factory):
+    """A gRefCOCO copy (ReLA's layout; single, multi and no target)."""
+    root = str(tmp_path_factory.mktemp('grefcoco_published'))
+    return root, published_formats.write_grefcoco(root)
+
+
 #: The uint16 copy's values: OFFSET + GAIN * the 8-bit value (12-bit data)
 U16_OFFSET, U16_GAIN = 100, 15
 

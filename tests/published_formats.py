@@ -629,3 +629,88 @@ def write_risbench_jsonl(root):
                               segmentation=_raw_rle(stored)))
         _jsonl(osp.join(root, 'datainfo', f'risbench_{split}.jsonl'), items)
     return copy
+
+
+# ------------------------------------------------------------- gRefCOCO --
+
+
+def write_grefcoco(root):
+    """A gRefCOCO copy in ReLA's layout: ``grefcoco/grefs(unc).json`` (a
+    JSON list of refs whose ``ann_id`` is a list, ``[-1]`` for no target),
+    ``grefcoco/instances.json`` and ``images/train2014/*.jpg``.
+
+    - ref 10 (train): one target, ``ann_id: [1]``;
+    - ref 11 (val): three ids: two people (polygons, overlapping) and a
+      crowd annotation, which ReLA's loader leaves out;
+    - ref 12 (val): no target, ``ann_id: [-1]``;
+    - ref 13 (testA): one target as a plain int ``ann_id`` (RefCOCO
+      style), an RLE;
+    - ref 14 (testB): two cars, one given as polygons, one as an RLE.
+
+    Returns:
+        dict: ``refs`` (ref_id -> split, texts, the merged {0, 1} mask as
+        ReLA computes it, no_target).
+    """
+    img_dir = osp.join(root, 'images', 'train2014')
+    os.makedirs(img_dir, exist_ok=True)
+    for image_id in (1, 2, 3):
+        Image.fromarray(flat_image(40, 48, (50 * image_id, 90, 60))).save(
+            osp.join(img_dir, f'COCO_train2014_{image_id:012d}.jpg'),
+            quality=90)
+    car_rle = box_mask(40, 48, (20, 30, 30, 44))
+    anns = {  # id: image, category, segmentation, iscrowd
+        1: (1, 1, [[2.0, 2.0, 14.0, 2.0, 14.0, 16.0, 2.0, 16.0]], 0),
+        2: (2, 1, [[4.0, 4.0, 20.0, 4.0, 20.0, 20.0, 4.0, 20.0]], 0),
+        3: (2, 1, [[16.0, 10.0, 30.0, 10.0, 30.0, 30.0, 16.0, 30.0]], 0),
+        4: (2, 1, coco_rle(box_mask(40, 48, (32, 38, 0, 10))), 1),
+        5: (3, 3, [coco_rle(box_mask(40, 48, (5, 15, 5, 25)))], 0),
+        6: (3, 3, [[2.0, 22.0, 12.0, 22.0, 12.0, 36.0, 2.0, 36.0]], 0),
+        7: (3, 3, [coco_rle(car_rle)], 0),
+    }
+    instances = dict(
+        images=[dict(id=i, file_name=f'COCO_train2014_{i:012d}.jpg',
+                     height=40, width=48) for i in (1, 2, 3)],
+        annotations=[dict(id=a, image_id=img, category_id=cat,
+                          segmentation=seg, iscrowd=crowd, area=0,
+                          bbox=[0, 0, 1, 1])
+                     for a, (img, cat, seg, crowd) in anns.items()],
+        categories=[dict(id=1, name='person', supercategory='person'),
+                    dict(id=3, name='car', supercategory='vehicle')])
+    spec = {  # ref_id: image, split, ann_id, category_id, sentences
+        10: (1, 'train', [1], 1, ['the man', 'person on the left']),
+        11: (2, 'val', [2, 3, 4], [1], ['everyone standing']),
+        12: (2, 'val', [-1], [], ['the dog on the sofa', 'blue car']),
+        13: (3, 'testA', 5, 3, ['the car on top']),
+        14: (3, 'testB', [6, 7], [3], ['both cars on the left and right']),
+    }
+
+    def decoded(ann_id):
+        _, _, seg, _ = anns[ann_id]
+        if isinstance(seg, list) and isinstance(seg[0], list):
+            rles = mask_utils.frPyObjects(seg, 40, 48)
+        else:
+            seg = seg if isinstance(seg, list) else [seg]
+            rles = [dict(r, counts=r['counts'].encode()) for r in seg]
+        return (coco_decode(rles).sum(axis=2) > 0).astype(np.uint8)
+
+    refs, expected, sent_id = [], {}, 0
+    for ref_id, (image_id, split, ann_id, cat, texts) in spec.items():
+        sentences = _sentences(texts, sent_id)
+        sent_id += len(texts)
+        refs.append(dict(ref_id=ref_id, image_id=image_id, split=split,
+                         ann_id=ann_id, category_id=cat,
+                         sentences=sentences,
+                         sent_ids=[s['sent_id'] for s in sentences],
+                         file_name=f'COCO_train2014_{image_id:012d}.jpg'))
+        ids = ann_id if isinstance(ann_id, list) else [ann_id]
+        masks = [decoded(a) for a in ids if a != -1 and not anns[a][3]]
+        merged = (sum(masks) if masks else np.zeros((40, 48), np.uint8))
+        expected[ref_id] = dict(split=split, texts=texts,
+                                mask=np.clip(merged, 0, 1).astype(np.uint8),
+                                no_target=ids == [-1])
+    os.makedirs(osp.join(root, 'grefcoco'), exist_ok=True)
+    with open(osp.join(root, 'grefcoco', 'grefs(unc).json'), 'w') as f:
+        json.dump(refs, f)
+    with open(osp.join(root, 'grefcoco', 'instances.json'), 'w') as f:
+        json.dump(instances, f)
+    return dict(refs=expected)

@@ -6,7 +6,7 @@ from .base_referring_dataset import (
 )
 from .dataset_wrappers import ShuffledTextDataset
 from .jsonl import JSONLReferringDataset
-from .refer import ReferDataset, RRSISDDataset
+from .refer import GRefCOCODataset, ReferDataset, RRSISDDataset
 from .refsegrs import RefSegRSDataset, SyntheticRefSegRSDataset
 from .risbench import RISBenchDataset
 from .safe_pickle import UnsafePickleError, loads_plain
@@ -25,7 +25,7 @@ from .transforms import (
 )
 
 __all__ = [
-    'BaseReferringDataset', 'ReferDataset', 'RRSISDDataset',
+    'BaseReferringDataset', 'ReferDataset', 'RRSISDDataset', 'GRefCOCODataset',
     'JSONLReferringDataset',
     'RefSegRSDataset', 'SyntheticRefSegRSDataset', 'RISBenchDataset',
     'RISBENCH_CATEGORIES', 'REFERRING_METAINFO',

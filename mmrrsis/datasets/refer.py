@@ -13,7 +13,9 @@ from .safe_pickle import loads_plain
 from .text_utils import find_category
 from .transforms.loading import check_choice
 
-__all__ = ['ReferDataset', 'RRSISDDataset', 'category_id_of']
+__all__ = [
+    'ReferDataset', 'RRSISDDataset', 'GRefCOCODataset', 'category_id_of'
+]
 
 #: Where a ref's category id is looked up, in this order: the COCO key of
 #: the annotation, the key public RRSIS-D scripts read, the ref's own.
@@ -408,3 +410,128 @@ class RRSISDDataset(ReferDataset):
             instances_file=instances_file,
             data_prefix=data_prefix,
             **kwargs)
+
+
+@DATASETS.register_module()
+class GRefCOCODataset(ReferDataset):
+    """gRefCOCO (GRES; ReLA): generalized referring expressions.
+
+    The refer layout with ReLA's names, ``data_root`` the folder holding:
+
+    .. code-block:: none
+
+        grefcoco/grefs(unc).json     the refs (a pickle ``grefs(unc).p``
+                                     is read the same way)
+        grefcoco/instances.json      COCO images, annotations, categories
+        images/train2014/*.jpg       MS COCO train2014 images
+
+    A ref's ``ann_id`` is a list: ``[-1]`` means **no target** (the
+    expression matches nothing: an empty mask), several ids mean
+    **multi-target** (their masks united, as ReLA's loader merges them);
+    a single id (or a plain int) is a classic reference. As ReLA's loader
+    does, crowd annotations are left out of a target, and polygon parts
+    with fewer than 6 or an odd number of coordinates are dropped (counted
+    in one warning). ``category_id`` may be a list too; the category of a
+    sample is the name shared by its targets (``'a+b'`` when they differ,
+    None for no target).
+
+    Each sample holds, besides the keys of :class:`ReferDataset`:
+    ``segmentations`` (one COCO segmentation per target annotation; empty
+    for no target) instead of ``segmentation``, ``ann_id`` (the list) and
+    ``no_target`` (bool), which :class:`~mmrrsis.evaluation.RRSISMetric`
+    (``gres=True``) reads for N-acc and T-acc.
+
+    Args:
+        ann_file (str): Defaults to 'grefcoco/grefs(unc).json'.
+        instances_file (str): Defaults to 'grefcoco/instances.json'.
+        data_prefix (dict): Defaults to ``dict(img_path='images/train2014')``.
+        **kwargs: Other arguments of :class:`ReferDataset`.
+    """
+    DATA_HINT = (
+        'gRefCOCO comes from the GRES authors (henghuiding/gRefCOCO on '
+        'GitHub: grefs(unc).json and instances.json; images from MS COCO '
+        'train2014); put it in ReLA\'s layout: <data_root>/grefcoco/'
+        'grefs(unc).json, <data_root>/grefcoco/instances.json, '
+        '<data_root>/images/train2014/*.jpg. For a generated generalized '
+        'set in the same schema run: python tools/dataset_converters/'
+        'make_synthetic_refer.py <data_root> --dataset grefcoco')
+
+    def __init__(self,
+                 ann_file: str = 'grefcoco/grefs(unc).json',
+                 instances_file: str = 'grefcoco/instances.json',
+                 data_prefix: Optional[dict] = None,
+                 **kwargs) -> None:
+        if data_prefix is None:
+            data_prefix = dict(img_path='images/train2014')
+        super().__init__(
+            ann_file=ann_file,
+            instances_file=instances_file,
+            data_prefix=data_prefix,
+            **kwargs)
+
+    def _load_refs(self) -> list:
+        if not str(self.ann_file).endswith('.json'):
+            return super()._load_refs()
+        if not fileio.exists(self.ann_file, backend_args=self.backend_args):
+            raise FileNotFoundError(
+                f'Refs file not found: {self.ann_file!r}')
+        try:
+            refs = json.loads(
+                fileio.get_text(self.ann_file,
+                                backend_args=self.backend_args))
+        except json.JSONDecodeError as e:
+            raise ValueError(f'Cannot parse {self.ann_file}: {e}') from e
+        if not isinstance(refs, list) or not all(
+                isinstance(r, dict) for r in refs):
+            raise ValueError(f'{self.ann_file} must hold a list of refs '
+                             '(dicts)')
+        return refs
+
+    def ref_target(self, ref: dict, anns: dict, image: Optional[dict],
+                   source: str) -> Optional[dict]:
+        """``segmentations`` (of every non-crowd target annotation),
+        ``ann_id`` (the list), ``no_target`` and ``category_id``."""
+        ann_ids = ref.get('ann_id')
+        ann_ids = list(ann_ids) if isinstance(ann_ids,
+                                              (list, tuple)) else [ann_ids]
+        if ann_ids == [-1]:
+            return dict(ann_id=ann_ids, segmentations=[], no_target=True,
+                        category_id=None)
+        missing = [a for a in ann_ids if a not in anns]
+        if missing:
+            self.report_problem(
+                'missing_annotation',
+                f'{osp.basename(self.ann_file)}: ann_id {missing} of ref_id '
+                f'{ref.get("ref_id")} not in {self.instances_file} (a '
+                'no-target ref has ann_id [-1])', source)
+            return None
+        targets = [anns[a] for a in ann_ids if not anns[a].get('iscrowd')]
+        if not targets:
+            self.report_problem(
+                'missing_annotation',
+                f'{source}: every annotation of ann_id {ann_ids} is a crowd '
+                'annotation, which ReLA leaves out: nothing to segment',
+                source)
+            return None
+        if not all(self.check_polygons(a, source) for a in targets):
+            return None
+        category_id = ref.get('category_id')
+        if category_id is None:
+            category_id = [category_id_of(a, ref) for a in targets]
+        return dict(ann_id=ann_ids,
+                    segmentations=[a['segmentation'] for a in targets],
+                    no_target=False, category_id=category_id)
+
+    @staticmethod
+    def target_size(target: dict, image: dict):
+        """(h, w) of the targets' masks: their RLEs' size, else the image
+        entry's; targets on different grids raise."""
+        h, w = int(image['height']), int(image['width'])
+        sizes = {
+            segmentation_size(seg, h, w)
+            for seg in target['segmentations']
+        } or {(h, w)}
+        if len(sizes) > 1:
+            raise ValueError('the annotations of one ref decode to '
+                             f'different sizes: {sorted(sizes)}')
+        return sizes.pop()

@@ -1,6 +1,7 @@
 """Evaluation of referring segmentation: metrics and their settings."""
 from .metrics import (
     RRSISMetric,
+    gres_summarize,
     intersection_and_union,
     sample_name,
     summarize,
@@ -8,6 +9,7 @@ from .metrics import (
 from .resolution import reorder_pipeline, set_eval_resolution
 
 __all__ = [
-    'RRSISMetric', 'intersection_and_union', 'reorder_pipeline',
+    'RRSISMetric', 'gres_summarize', 'intersection_and_union',
+    'reorder_pipeline',
     'sample_name', 'set_eval_resolution', 'summarize'
 ]

@@ -108,7 +108,10 @@ def test_hand_computed_values():
     assert results['car_mIoU'] == pytest.approx(50 * (3 / 7 + 1), abs=0.005)
     assert results['road_marking_oIoU'] == pytest.approx(66.67)
     assert results['road_marking_mIoU'] == pytest.approx(70.0)
-    assert len(results) == 7 + 4
+    # the mean over the two categories (RSRefSeg2's "mIoU")
+    assert results['category_mIoU'] == pytest.approx(
+        (50 * (3 / 7 + 1) + 70.0) / 2, abs=0.01)
+    assert len(results) == 7 + 4 + 1
 
 
 def test_classwise_off_and_custom_thresholds():

@@ -12,7 +12,8 @@ SEG_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
                  'pad_shape', 'scale_factor', 'flip', 'flip_direction',
                  'reduce_zero_label')
 #: The referring keys packed in addition; always present in the metainfo.
-REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'category', 'split')
+REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'category', 'split',
+                       'no_target')
 
 
 @TRANSFORMS.register_module()
@@ -29,7 +30,9 @@ class PackRRSISInputs(PackSegInputs):
     - img (np.ndarray): (H, W, 3)
     - gt_seg_map (np.ndarray, optional): (H, W), values in {0, 1}
     - text (str)
-    - ref_id, sent_id, category, split (optional; None when absent)
+    - ref_id, sent_id, category, split, no_target (optional; None when
+      absent; ``no_target``: a generalized dataset's "this expression
+      matches nothing")
     - the meta keys of PackSegInputs, where present
 
     Added Keys:
@@ -40,7 +43,8 @@ class PackRRSISInputs(PackSegInputs):
       does not set get their neutral value: ``flip=False``,
       ``flip_direction=None``, ``pad_shape`` = the image's (H, W),
       ``scale_factor=(1.0, 1.0)``; ``ref_id``, ``sent_id``,
-      ``category`` and ``split`` are None when the sample has none.
+      ``category``, ``split`` and ``no_target`` are None when the sample
+      has none.
 
     Args:
         meta_keys (Sequence[str]): Keys to pack into the metainfo, where the

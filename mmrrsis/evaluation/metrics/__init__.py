@@ -1,11 +1,13 @@
 """Metrics of referring segmentation."""
 from .rrsis_metric import (
     RRSISMetric,
+    gres_summarize,
     intersection_and_union,
     sample_name,
     summarize,
 )
 
 __all__ = [
-    'RRSISMetric', 'intersection_and_union', 'sample_name', 'summarize'
+    'RRSISMetric', 'gres_summarize', 'intersection_and_union',
+    'sample_name', 'summarize'
 ]

@@ -14,11 +14,27 @@ and over a split of N expressions reports (in percent, like mmseg):
 - ``<category>_oIoU`` and ``<category>_mIoU`` for each category named by the
   samples' ``category`` metainfo (samples whose category is None count only
   in the totals);
+- ``category_mIoU``: the mean of the per-category mIoUs (what RSRefSeg2
+  reports as "mIoU");
 - all of it per split, prefixed ``<split>/``, when the samples come from
   several splits (RefCOCO's ``val``, ``testA`` and ``testB`` in one test
-  run; the ``split`` metainfo).
+  run; the ``split`` metainfo);
+- with ``gres=True``, generalized referring segmentation (gRefCOCO; some
+  expressions match nothing) scored as ReLA's evaluator scores it, see
+  :func:`gres_summarize`: ``gIoU``, ``cIoU``, ``N-acc``, ``T-acc`` and
+  ``Prec@X`` over the samples with a target.
 
-Only (I, U, category, split) is kept per sample, so results gathered from
+Names across the field (the README has the table): our ``oIoU`` is LAVT's
+"overall IoU", ReLA's and RSRefSeg2's ``cIoU`` and DiCoR's "gIoU"; our
+``mIoU`` is LAVT's "mean IoU", RSRefSeg2's ``gIoU_1`` and, on data where
+every sample has a target, ReLA's ``gIoU``; RSRefSeg2's "mIoU" is our
+``category_mIoU``. An empty prediction of an empty target scores IoU 0
+(as LAVT, DiCoR and mmdet's ``RefSegMetric``, which turns the NaN into 0;
+RSRefSeg2's per-sample IoU is NaN there) except under ``gres=True``, where
+it is a correct "no target" and scores 1.
+
+Only (I, U, category, split, empty target, empty prediction) is kept per
+sample, so results gathered from
 several processes are tiny, and mmengine's ``collect_results`` (which
 interleaves the ranks' per-sample results back into dataset order and drops
 the duplicates that the distributed sampler pads the last batch with) counts
@@ -147,6 +163,102 @@ def summarize(inters: np.ndarray,
     return results
 
 
+#: How N-acc and T-acc are computed (see :func:`gres_summarize`).
+NT_ACCURACIES = ('paper', 'rela')
+
+
+def gres_summarize(inters: np.ndarray,
+                   unions: np.ndarray,
+                   gt_empty: np.ndarray,
+                   pred_empty: np.ndarray,
+                   thresholds: Sequence[float] = (0.7, 0.8, 0.9),
+                   nt_accuracy: str = 'paper') -> Dict[str, float]:
+    """GRES metrics (fractions) exactly as ReLA's ``ReferEvaluator`` counts.
+
+    Per sample, with the ground truth's emptiness (no target) and the
+    prediction's:
+
+    - no target, predicted empty (ReLA's "TP"): IoU 1, nothing added to
+      the cumulative I and U;
+    - no target, predicted non-empty ("FN"): IoU 0, the predicted area
+      added to U;
+    - a target, predicted empty ("FP"): IoU 0, I = 0 and U = |gt|;
+    - a target, predicted non-empty ("TN"): IoU = I / U.
+
+    ``gIoU`` is the mean IoU over all samples, ``cIoU`` = sum I / sum U;
+    ``Prec@X`` is over the samples with a target (IoU >= X). N-acc and
+    T-acc:
+
+    - ``nt_accuracy='paper'`` (the GRES paper; mmdet's
+      ``gRefCOCOMetric``): ``N-acc`` = TP / (TP + FN), the share of
+      no-target samples predicted empty; ``T-acc`` = TN / (TN + FP), the
+      share of targeted samples not predicted empty (NaN without such
+      samples);
+    - ``nt_accuracy='rela'``: what ReLA's evaluator code computes, which
+      puts TP where the paper has TN and adds 1 to each denominator:
+      ``T_acc`` = TP / (TP + FP + 1), ``N_acc`` = TP / (TP + FN + 1), both
+      0 when no sample is without a target.
+
+    ReLA decides "predicted empty" with its no-target head and keeps the
+    head's mask in U for a targeted sample the head calls empty; a model
+    here answers one mask, emptied by its no-target branch
+    (``probs_to_mask``), so U = |gt| there: I and IoU are the same.
+
+    Args:
+        inters (np.ndarray): (N, ) intersections.
+        unions (np.ndarray): (N, ) unions.
+        gt_empty (np.ndarray): (N, ) bool, the sample has no target.
+        pred_empty (np.ndarray): (N, ) bool, the prediction is empty.
+        thresholds (Sequence[float]): IoU thresholds of ``Prec@X``.
+            Defaults to (0.7, 0.8, 0.9), ReLA's.
+        nt_accuracy (str): ``'paper'`` or ``'rela'``. Defaults to 'paper'.
+
+    Returns:
+        dict[str, float]: ``gIoU``, ``cIoU``, ``N-acc``, ``T-acc``,
+        ``Prec@X`` and the counts ``TP``, ``FN``, ``FP``, ``TN``.
+    """
+    if nt_accuracy not in NT_ACCURACIES:
+        raise ValueError(f'nt_accuracy must be one of {NT_ACCURACIES}, '
+                         f'got {nt_accuracy!r}')
+    inters = np.asarray(inters, dtype=np.float64)
+    unions = np.asarray(unions, dtype=np.float64)
+    gt_empty = np.asarray(gt_empty, dtype=bool)
+    pred_empty = np.asarray(pred_empty, dtype=bool)
+    tp = gt_empty & pred_empty
+    counts = dict(TP=int(tp.sum()), FN=int((gt_empty & ~pred_empty).sum()),
+                  FP=int((~gt_empty & pred_empty).sum()),
+                  TN=int((~gt_empty & ~pred_empty).sum()))
+    inters = np.where(gt_empty | pred_empty, 0., inters)
+    unions = np.where(tp, 0., unions)
+    ious = np.divide(inters, unions, out=np.zeros_like(inters),
+                     where=unions > 0)
+    ious[tp] = 1.
+    nan = float('nan')
+    total = unions.sum()
+    results = dict(
+        gIoU=float(ious.mean()) if ious.size else nan,
+        cIoU=float(inters.sum() / total) if total > 0 else
+        (nan if not ious.size else 0.))
+
+    def ratio(num, den):
+        return num / den if den else nan
+
+    if nt_accuracy == 'paper':
+        results['N-acc'] = ratio(counts['TP'], counts['TP'] + counts['FN'])
+        results['T-acc'] = ratio(counts['TN'], counts['TN'] + counts['FP'])
+    elif gt_empty.any():
+        results['N-acc'] = counts['TP'] / (counts['TP'] + counts['FN'] + 1)
+        results['T-acc'] = counts['TP'] / (counts['TP'] + counts['FP'] + 1)
+    else:
+        results['N-acc'] = results['T-acc'] = 0.
+    targeted = ious[~gt_empty]
+    for thr in thresholds:
+        results[f'Prec@{thr}'] = float(
+            (targeted >= thr).mean()) if targeted.size else nan
+    results.update(counts)
+    return results
+
+
 @METRICS.register_module()
 class RRSISMetric(BaseMetric):
     """oIoU, mIoU, Prec@X and per-category scores of referring masks.
@@ -187,8 +299,8 @@ class RRSISMetric(BaseMetric):
             Defaults to (0.5, 0.6, 0.7, 0.8, 0.9).
         classwise (bool): Also report ``<category>_oIoU`` and
             ``<category>_mIoU`` for the samples' categories (spaces in a
-            category become ``_``) and log a per-category table. Defaults
-            to True.
+            category become ``_``), their mean ``category_mIoU`` (RSRefSeg2's
+            "mIoU"), and log a per-category table. Defaults to True.
         ignore_index (int): Ground-truth value left out of the counts.
             Defaults to 255.
         output_dir (str, optional): Write every predicted mask there as a
@@ -211,6 +323,19 @@ class RRSISMetric(BaseMetric):
             one test run), score each split on its own and prefix its
             metric names with ``<split>/`` (``testA/oIoU``); no score over
             the splits together is reported. Defaults to True.
+        gres (bool): Generalized referring segmentation (gRefCOCO): also
+            report ``gIoU``, ``cIoU``, ``N-acc``, ``T-acc`` and the counts
+            ``nt_TP`` / ``nt_FN`` / ``nt_FP`` / ``nt_TN`` of
+            :func:`gres_summarize`, with ``Prec@X``, ``oIoU``, ``mIoU``,
+            the per-category and small-target scores over the samples with
+            a target. A sample has no target when its ``no_target``
+            metainfo says so (gRefCOCO's ``ann_id: [-1]``), else when its
+            ground truth has no target pixel; a prediction is "no target"
+            when it is empty (the model's own rule: its head's threshold
+            and, with a no-target branch, the branch). Defaults to False.
+        nt_accuracy (str): ``'paper'`` (N-acc = TP / (TP + FN), T-acc =
+            TN / (TN + FP)) or ``'rela'`` (ReLA's code), see
+            :func:`gres_summarize`. Defaults to 'paper'.
     """
 
     def __init__(self,
@@ -225,6 +350,8 @@ class RRSISMetric(BaseMetric):
                  prefix: Optional[str] = None,
                  small_area: Optional[float] = None,
                  by_split: bool = True,
+                 gres: bool = False,
+                 nt_accuracy: str = 'paper',
                  **kwargs) -> None:
         super().__init__(
             collect_device=collect_device, prefix=prefix, **kwargs)
@@ -249,6 +376,11 @@ class RRSISMetric(BaseMetric):
                 f'small_area must lie in (0, 1], got {small_area}')
         self.small_area = small_area
         self.by_split = by_split
+        if nt_accuracy not in NT_ACCURACIES:
+            raise ValueError(f'nt_accuracy must be one of {NT_ACCURACIES}, '
+                             f'got {nt_accuracy!r}')
+        self.gres = gres
+        self.nt_accuracy = nt_accuracy
         if output_dir is not None:
             mkdir_or_exist(output_dir)
 
@@ -286,15 +418,36 @@ class RRSISMetric(BaseMetric):
                     'Resize in the test pipeline so it keeps its original '
                     'size, or score at the network resolution with '
                     'resolution="network".')
-            inter, union = intersection_and_union(pred, gt, self.ignore_index)
-            valid = int((gt != self.ignore_index).sum())
-            self.results.append(
-                dict(
-                    inter=inter,
-                    union=union,
-                    area=float((gt == 1).sum()) / max(valid, 1),
-                    category=data_sample.get('category', None),
-                    split=data_sample.get('split', None)))
+            self.results.append(self.count(pred, gt, data_sample))
+
+    def count(self, pred: torch.Tensor, gt: torch.Tensor,
+              data_sample: dict) -> dict:
+        """What is kept of one sample.
+
+        Args:
+            pred (Tensor): (H, W) predicted mask, 1 = target.
+            gt (Tensor): (H, W) ground truth in {0, 1, ``ignore_index``}.
+            data_sample (dict): Its metainfo (``category``, ``split``,
+                ``no_target``).
+
+        Returns:
+            dict: ``inter``, ``union``, ``area`` (the target's share of the
+            valid pixels), ``category``, ``split``, ``gt_empty`` and
+            ``pred_empty``.
+        """
+        inter, union = intersection_and_union(pred, gt, self.ignore_index)
+        valid = gt != self.ignore_index
+        target = int((gt == 1).sum())
+        no_target = data_sample.get('no_target', None)
+        return dict(
+            inter=inter,
+            union=union,
+            area=float(target) / max(int(valid.sum()), 1),
+            category=data_sample.get('category', None),
+            split=data_sample.get('split', None),
+            gt_empty=bool(no_target) if no_target is not None else
+            target == 0,
+            pred_empty=not bool(((pred == 1) & valid).any()))
 
     @staticmethod
     def _pred_at(pred: torch.Tensor, data_sample: dict,
@@ -351,10 +504,14 @@ class RRSISMetric(BaseMetric):
 
     def _score(self, results: List[dict], title: str) -> Dict[str, float]:
         """The metrics of one set of per-sample counts (and their logs)."""
+        metrics = OrderedDict()
+        if self.gres:
+            metrics.update(self._gres(results, title))
+            results = [r for r in results if not r.get('gt_empty')]
         inters = np.array([r['inter'] for r in results], dtype=np.int64)
         unions = np.array([r['union'] for r in results], dtype=np.int64)
         overall = summarize(inters, unions, self.prec_thresholds)
-        metrics = OrderedDict(
+        metrics.update(
             (key, _percent(value)) for key, value in overall.items())
 
         if self.small_area is not None:
@@ -386,6 +543,11 @@ class RRSISMetric(BaseMetric):
                 metrics[f'{key}_oIoU'] = _percent(scores['oIoU'])
                 metrics[f'{key}_mIoU'] = _percent(scores['mIoU'])
         if self.classwise and by_category:
+            metrics['category_mIoU'] = float(np.round(np.mean([
+                summarize(inters[i], unions[i], ())['mIoU'] * 100
+                for i in by_category.values()
+            ]), 2))
+        if self.classwise and by_category:
             print_log(f'{title}per-category results:\n' +
                       table.get_string(),
                       logger='current')
@@ -396,11 +558,32 @@ class RRSISMetric(BaseMetric):
                 f"{metrics['small_samples']} small",
                 *(metrics[f'small_{k}'] for k in overall)
             ])
+        what = ('samples with a target' if self.gres else 'referring '
+                'segmentation')
         print_log(
-            f'{title}referring segmentation ({self.resolution} '
-            'resolution):\n' +
+            f'{title}{what} ({self.resolution} resolution):\n' +
             summary.get_string(),
             logger='current')
+        return metrics
+
+    def _gres(self, results: List[dict], title: str) -> Dict[str, float]:
+        """The GRES metrics of all samples (and their log)."""
+        scores = gres_summarize(
+            np.array([r['inter'] for r in results], dtype=np.int64),
+            np.array([r['union'] for r in results], dtype=np.int64),
+            np.array([r['gt_empty'] for r in results], dtype=bool),
+            np.array([r['pred_empty'] for r in results], dtype=bool),
+            self.prec_thresholds, self.nt_accuracy)
+        names = ('gIoU', 'cIoU', 'N-acc', 'T-acc')
+        metrics = OrderedDict((k, _percent(scores[k])) for k in names)
+        for key in ('TP', 'FN', 'FP', 'TN'):
+            metrics[f'nt_{key}'] = scores[key]
+        table = PrettyTable(field_names=['samples', 'no target', *names])
+        table.add_row([len(results), scores['TP'] + scores['FN'],
+                       *(metrics[k] for k in names)])
+        print_log(f'{title}generalized referring segmentation (GRES, '
+                  f'N-acc/T-acc as the {self.nt_accuracy}):\n' +
+                  table.get_string(), logger='current')
         return metrics
 
 
