@@ -6,7 +6,12 @@ from .base_referring_dataset import (
 )
 from .dataset_wrappers import ShuffledTextDataset
 from .jsonl import JSONLReferringDataset
-from .refer import GRefCOCODataset, ReferDataset, RRSISDDataset
+from .refer import (
+    GRefCOCODataset,
+    ReferDataset,
+    RRSISDDataset,
+    SyntheticGRefCOCODataset,
+)
 from .refsegrs import RefSegRSDataset, SyntheticRefSegRSDataset
 from .risbench import RISBenchDataset
 from .safe_pickle import UnsafePickleError, loads_plain
@@ -26,6 +31,7 @@ from .transforms import (
 
 __all__ = [
     'BaseReferringDataset', 'ReferDataset', 'RRSISDDataset', 'GRefCOCODataset',
+    'SyntheticGRefCOCODataset',
     'JSONLReferringDataset',
     'RefSegRSDataset', 'SyntheticRefSegRSDataset', 'RISBenchDataset',
     'RISBENCH_CATEGORIES', 'REFERRING_METAINFO',

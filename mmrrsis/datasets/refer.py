@@ -8,13 +8,15 @@ from mmengine import fileio
 from mmrrsis.registry import DATASETS
 
 from .base_referring_dataset import TEXT_MODES, BaseReferringDataset
+from .generated import GeneratedOnFirstUse
 from .masks import degenerate_parts, segmentation_size
 from .safe_pickle import loads_plain
 from .text_utils import find_category
 from .transforms.loading import check_choice
 
 __all__ = [
-    'ReferDataset', 'RRSISDDataset', 'GRefCOCODataset', 'category_id_of'
+    'ReferDataset', 'RRSISDDataset', 'GRefCOCODataset',
+    'SyntheticGRefCOCODataset', 'category_id_of'
 ]
 
 #: Where a ref's category id is looked up, in this order: the COCO key of
@@ -535,3 +537,40 @@ class GRefCOCODataset(ReferDataset):
             raise ValueError('the annotations of one ref decode to '
                              f'different sizes: {sorted(sizes)}')
         return sizes.pop()
+
+
+@DATASETS.register_module()
+class SyntheticGRefCOCODataset(GeneratedOnFirstUse, GRefCOCODataset):
+    """:class:`GRefCOCODataset` on a generated generalized set, created
+    when missing.
+
+    The set (no-target and multi-target expressions on generated aerial
+    scenes, gRefCOCO's schema; all splits) is written under ``data_root``
+    on first use by
+    :func:`~mmrrsis.datasets.synthetic.make_synthetic_grefer` (see
+    :class:`~mmrrsis.datasets.generated.GeneratedOnFirstUse`). Its
+    expressions name RefSegRS' classes, the samples' categories.
+
+    Args:
+        no_target_ratio (float): Expected share of no-target refs.
+            Defaults to 0.25.
+        **kwargs: ``num_images``, ``size``, ``seed``, ``split_ratios`` and
+            the arguments of :class:`GRefCOCODataset`; ``data_root`` is
+            required.
+    """
+
+    def __init__(self, no_target_ratio: float = .25, **kwargs) -> None:
+        self.no_target_ratio = no_target_ratio
+        super().__init__(**kwargs)
+
+    def write_data(self, root: str) -> None:
+        """Generate the whole set into ``root``."""
+        from .synthetic import make_synthetic_grefer
+        make_synthetic_grefer(
+            root,
+            num_images=self.num_images,
+            size=self.size,
+            seed=self.seed,
+            split_ratios=self.split_ratios,
+            no_target_ratio=self.no_target_ratio,
+            show_progress=False)

@@ -1,12 +1,10 @@
 """RefSegRS: referring segmentation on SkyScapes aerial tiles."""
-import os
 import os.path as osp
 import re
 from collections import defaultdict
 from typing import List, Optional, Sequence
 
 from mmengine import fileio
-from mmengine.dist import barrier, get_dist_info
 
 from mmrrsis.registry import DATASETS
 
@@ -16,6 +14,7 @@ from .base_referring_dataset import (
     ReferringDatasetMixin,
 )
 from .file_checks import read_split_text
+from .generated import GeneratedOnFirstUse
 from .text_utils import REFSEGRS_CATEGORIES, find_category
 from .transforms.loading import check_choice
 
@@ -229,97 +228,31 @@ class RefSegRSDataset(BaseReferringDataset):
 
 
 @DATASETS.register_module()
-class SyntheticRefSegRSDataset(RefSegRSDataset):
+class SyntheticRefSegRSDataset(GeneratedOnFirstUse, RefSegRSDataset):
     """:class:`RefSegRSDataset` on generated data, created when missing.
 
     When the split file is not under ``data_root`` yet, the whole set
     (all three splits) is generated there first with
     :func:`~mmrrsis.datasets.synthetic.make_synthetic_refsegrs`, so a
-    config runs out of the box. In a distributed run only rank 0 generates
-    while the other ranks wait at a barrier, then all read the same files;
-    every rank therefore builds the dataset (as mmengine's runner does).
-    A rank that still finds no data after the barrier (a node without a
-    shared file system) generates its own copy. The set is written to a
-    temporary sibling folder and renamed into place, so processes that
-    generate at the same time never read half-written files. An existing
-    set is used as it is, whatever arguments made it. To generate as an
-    explicit step instead, run
-    ``tools/dataset_converters/make_synthetic_refsegrs.py``.
+    config runs out of the box (see
+    :class:`~mmrrsis.datasets.generated.GeneratedOnFirstUse` for how ranks
+    and concurrent processes share the work). An existing set is used as
+    it is, whatever arguments made it. To generate as an explicit step
+    instead, run ``tools/dataset_converters/make_synthetic_refsegrs.py``.
 
     Args:
-        num_images (int): Distinct images to generate. Defaults to 200.
-        size (int): Image side in pixels. Defaults to 512.
-        seed (int): Generator seed. Defaults to 0.
-        split_ratios (Sequence[float]): Train, val, test proportions.
-            Defaults to (0.7, 0.15, 0.15).
-        **kwargs: Arguments of :class:`RefSegRSDataset`; ``data_root`` is
+        **kwargs: ``num_images`` (default 200), ``size`` (512), ``seed``
+            (0), ``split_ratios`` ((0.7, 0.15, 0.15)) of the generator and
+            the arguments of :class:`RefSegRSDataset`; ``data_root`` is
             required.
     """
-    generates_missing_data = True
 
-    def __init__(self,
-                 num_images: int = 200,
-                 size: int = 512,
-                 seed: int = 0,
-                 split_ratios: Sequence[float] = (.7, .15, .15),
-                 **kwargs) -> None:
-        self.num_images = num_images
-        self.size = size
-        self.seed = seed
-        self.split_ratios = tuple(split_ratios)
-        super().__init__(**kwargs)
-
-    def read_annotations(self) -> List[dict]:
-        """Generate the data once if needed, then read the split file."""
-        self.generate_once()
-        return super().read_annotations()
-
-    def generate_once(self) -> None:
-        """Make sure the data exists: rank 0 generates, the others wait."""
-        rank, world_size = get_dist_info()
-        error = None
-        if rank == 0 and not osp.isfile(self.ann_file):
-            try:
-                self._generate()
-            except Exception as e:  # the others must not wait forever
-                error = e
-        if world_size > 1:
-            barrier()
-        if error is not None:
-            raise error
-        if not osp.isfile(self.ann_file):  # not rank 0, or no shared disk
-            self._generate()
-
-    def _generate(self) -> None:
-        import shutil
-        import tempfile
-
+    def write_data(self, root: str) -> None:
+        """Generate the whole set into ``root``."""
         from .synthetic import make_synthetic_refsegrs
-        if not self.data_root:
-            raise ValueError('SyntheticRefSegRSDataset needs a data_root to '
-                             'generate its data in')
-        root = osp.abspath(self.data_root)
-        if osp.isdir(root) and os.listdir(root):
-            raise FileNotFoundError(
-                f'{self.ann_file} is missing, but {root} is not empty; '
-                'refusing to generate data into it. Remove the folder or '
-                'point data_root elsewhere.')
-        parent = osp.dirname(root)
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=osp.basename(root) + '.tmp-',
-                               dir=parent)
-        try:
-            make_synthetic_refsegrs(
-                tmp,
-                num_images=self.num_images,
-                size=self.size,
-                seed=self.seed,
-                split_ratios=self.split_ratios)
-            try:
-                os.rename(tmp, root)  # atomic; replaces an empty folder
-            except OSError:
-                if not osp.isfile(self.ann_file):  # nobody else made it
-                    raise
-        finally:
-            if osp.isdir(tmp):
-                shutil.rmtree(tmp, ignore_errors=True)
+        make_synthetic_refsegrs(
+            root,
+            num_images=self.num_images,
+            size=self.size,
+            seed=self.seed,
+            split_ratios=self.split_ratios)

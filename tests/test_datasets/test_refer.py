@@ -138,9 +138,9 @@ def test_random_mode_one_sample_per_ref(configs_dir, refer_root):
 
 def test_refcoco_config_and_expression_categories(configs_dir, tmp_path):
     root = str(tmp_path)
-    make_synthetic_refer(
+    make_synthetic_refer(  # RefCOCO's layout and UNC splits by default
         root, num_images=3, size=32, seed=2, dataset='refcoco',
-        image_dir='images/mscoco/images/train2014', show_progress=False)
+        show_progress=False)
     ds = _build(configs_dir, root, 'val_dataloader', name='refcoco.py')
     assert type(ds) is ReferDataset and len(ds) > 0
     assert ds[0]['data_samples'].gt_sem_seg.data.shape == (1, 32, 32)
@@ -149,7 +149,7 @@ def test_refcoco_config_and_expression_categories(configs_dir, tmp_path):
         root,
         'val_dataloader',
         name='refcoco.py',
-        split=['train', 'val', 'test'],
+        split=['train', 'val', 'testA'],
         category_names=['tree', 'car'])
     assert len(both) > len(ds)
     for i in range(len(both)):

@@ -354,7 +354,7 @@ def _synthetic(root):
 
 
 def test_synthetic_other_ranks_wait_for_rank_0(tmp_path, monkeypatch):
-    import mmrrsis.datasets.refsegrs as module
+    import mmrrsis.datasets.generated as module
     root = str(tmp_path / 'gen')
     events = []
 
@@ -373,7 +373,7 @@ def test_synthetic_other_ranks_wait_for_rank_0(tmp_path, monkeypatch):
 
 def test_synthetic_rank_0_generates_before_the_barrier(tmp_path,
                                                        monkeypatch):
-    import mmrrsis.datasets.refsegrs as module
+    import mmrrsis.datasets.generated as module
     roots = [str(tmp_path / 'gen')]
     seen = []
     monkeypatch.setattr(module, 'get_dist_info', lambda: (0, 2))

@@ -13,6 +13,7 @@ import published_formats
 import pytest
 
 from mmrrsis.datasets.synthetic import (
+    META_FILE,
     RULES,
     assign_splits,
     candidate_expressions,
@@ -226,3 +227,113 @@ def test_cli(tmp_path):
     assert '3/3' in out.stdout  # the progress bar
     mask = cv2.imread(str(tmp_path / 'masks' / '0.tif'), 0)
     assert set(np.unique(mask)) == {0, 1}
+
+
+def test_refcoco_layout_and_unc_splits(configs_dir, tmp_path):
+    """--dataset refcoco writes RefCOCO's layout (COCO file names under
+    images/mscoco/images/train2014) and UNC splits, so refcoco.py's test
+    loader (val, testA and testB in one run) reads generated data."""
+    from mmengine import Config
+
+    from mmrrsis.registry import DATASETS
+    root = str(tmp_path)
+    summary = make_synthetic_refer(root, num_images=6, size=32, seed=4,
+                                   dataset='refcoco',
+                                   split_ratios=(1, 1, 1),
+                                   show_progress=False)
+    assert summary['images_per_split'] == dict(train=2, val=2, testA=1,
+                                               testB=1)
+    names = sorted(os.listdir(osp.join(root, 'images', 'mscoco', 'images',
+                                       'train2014')))
+    assert names[0] == 'COCO_train2014_000000000001.jpg' and len(names) == 6
+    cfg = Config.fromfile(osp.join(configs_dir, 'refcoco.py'))
+    cfg.test_dataloader.dataset.update(data_root=root)
+    test = DATASETS.build(cfg.test_dataloader.dataset)
+    assert {test.get_data_info(i)['split'] for i in range(len(test))} == {
+        'val', 'testA', 'testB'}
+    assert test[0]['inputs'].shape == (3, 480, 480)
+    g = make_synthetic_refer(str(tmp_path / 'g'), num_images=6, size=32,
+                             seed=4, dataset='refcocog', split_by='umd',
+                             split_ratios=(1, 1, 1), show_progress=False)
+    assert set(g['splits']) == {'train', 'val', 'test'}
+
+
+def test_risbench_layout(configs_dir, tmp_path):
+    from mmengine import Config
+
+    from mmrrsis.datasets import REFSEGRS_CATEGORIES
+    from mmrrsis.registry import DATASETS
+    root = str(tmp_path)
+    summary = make_synthetic_refsegrs(root, num_images=4, size=32, seed=1,
+                                      layout='risbench', show_progress=False)
+    cfg = Config.fromfile(osp.join(configs_dir, 'risbench.py'))
+    total = 0
+    for split in ('train', 'val', 'test'):
+        ds_cfg = cfg[f'{split}_dataloader'].dataset
+        # the generated expressions name RefSegRS' classes
+        ds_cfg.update(data_root=root, pipeline=cfg.test_pipeline,
+                      category_names=REFSEGRS_CATEGORIES)
+        ds = DATASETS.build(ds_cfg)
+        assert len(ds) == summary['splits'][split]
+        total += len(ds)
+        for i in range(len(ds)):
+            info = ds.get_data_info(i)
+            name = osp.basename(info['img_path'])
+            assert name.startswith(split + '_') and name.endswith('.png')
+            assert osp.dirname(info['img_path']).endswith('img_rgb')
+            assert info['seg_map_path'].endswith(osp.join('mask', name))
+            assert ds[i]['data_samples'].gt_sem_seg.data.max() == 1
+    assert total == summary['num_samples']
+    with pytest.raises(ValueError, match='layout must be one of'):
+        make_synthetic_refsegrs(root, num_images=1, layout='coco')
+
+
+def test_generalized_set_in_grefcoco_schema(configs_dir, tmp_path):
+    """The generator's generalized set: gRefCOCO's schema and layout,
+    no-target refs (ann_id [-1]) naming an absent class or attribute,
+    multi-target refs whose masks are the union of their instances; read
+    by the gRefCOCO config's dataset class with exact masks."""
+    from mmengine import Config
+
+    from mmrrsis.datasets.synthetic import make_synthetic_grefer
+    from mmrrsis.registry import DATASETS
+    root = str(tmp_path)
+    summary = make_synthetic_grefer(root, num_images=8, size=48, seed=3,
+                                    split_ratios=(2, 1, 1),
+                                    no_target_ratio=.3, show_progress=False)
+    refs = json.load(open(osp.join(root, 'grefcoco', 'grefs(unc).json')))
+    meta = json.load(open(osp.join(root, 'grefcoco', META_FILE)))['samples']
+    assert summary['targets']['no_target'] > 0
+    assert summary['targets']['multi'] > 0
+    assert set(summary['splits']) == {'train', 'val', 'testA', 'testB'}
+    for ref in refs:
+        assert isinstance(ref['ann_id'], list)
+        info = meta[str(ref['ref_id'])]
+        if ref['ann_id'] == [-1]:
+            assert info['target'] == 'no_target' and info['area'] == 0
+        else:
+            assert len(ref['ann_id']) == info['num_instances']
+    cfg = Config.fromfile(osp.join(configs_dir, 'grefcoco.py'))
+    seen = 0
+    for split in ('train', 'val', 'testA', 'testB'):
+        ds_cfg = dict(cfg.val_dataloader.dataset, data_root=root,
+                      split=split, pipeline=cfg.test_pipeline)
+        ds = DATASETS.build(ds_cfg)
+        for i in range(len(ds)):
+            info = ds.get_data_info(i)
+            exact = cv2.imread(osp.join(
+                root, 'grefcoco', meta[str(info['ref_id'])]['mask_file']),
+                cv2.IMREAD_UNCHANGED)
+            sample = ds[i]['data_samples']
+            np.testing.assert_array_equal(
+                sample.gt_sem_seg.data[0].numpy(), exact)
+            assert sample.no_target == (exact.sum() == 0)
+            seen += 1
+    assert seen == summary['num_sentences']
+
+
+def test_no_target_rules_match_nothing():
+    from mmrrsis.datasets.synthetic import no_target_rules
+    scene = generate_scene(64, np.random.default_rng(7))
+    rules = no_target_rules(scene)
+    assert rules and all(not r.select(scene) for r in rules)

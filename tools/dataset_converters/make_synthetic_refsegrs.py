@@ -4,6 +4,9 @@ Example::
 
     python tools/dataset_converters/make_synthetic_refsegrs.py \
         data/RefSegRS --num-images 300 --size 512 --seed 0
+    # RISBench's layout (img_rgb/, mask/, "<file> <sentence>" lines):
+    python tools/dataset_converters/make_synthetic_refsegrs.py \
+        data/RISBench --layout risbench
 """
 import argparse
 import json
@@ -37,6 +40,10 @@ def parse_args(argv=None):
         '--no-category-masks', action='store_true',
         help='do not write category_masks/')
     parser.add_argument(
+        '--layout', default='refsegrs', choices=['refsegrs', 'risbench'],
+        help="risbench: RISBench's layout (img_rgb/<file>.png, "
+        'mask/<file>.png, "<file> <sentence>" lines)')
+    parser.add_argument(
         '--quiet', action='store_true', help='no progress bar')
     return parser.parse_args(argv)
 
@@ -53,7 +60,8 @@ def main(argv=None):
         max_expressions=args.expressions[1],
         mask_value=args.mask_value,
         category_masks=not args.no_category_masks,
-        show_progress=not args.quiet)
+        show_progress=not args.quiet,
+        layout=args.layout)
     print(json.dumps(summary, indent=2))
     return summary
 

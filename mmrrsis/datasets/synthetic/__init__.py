@@ -9,7 +9,11 @@ the refer format (:mod:`.writers`).
 - :func:`make_synthetic_refsegrs` (CLI
   ``tools/dataset_converters/make_synthetic_refsegrs.py``);
 - :func:`make_synthetic_refer` (CLI
-  ``tools/dataset_converters/make_synthetic_refer.py``).
+  ``tools/dataset_converters/make_synthetic_refer.py``; RefCOCO's layout
+  and splits with ``dataset='refcoco'``);
+- :func:`make_synthetic_grefer`: a generalized set (no-target and
+  multi-target expressions) in gRefCOCO's schema (the same CLI with
+  ``--dataset grefcoco``).
 """
 from .expressions import (
     RULES,
@@ -18,6 +22,7 @@ from .expressions import (
     candidate_expressions,
     choose_expressions,
 )
+from .generalized import make_synthetic_grefer, no_target_rules
 from .scene import (
     CAR_COLOURS,
     VEHICLE_KINDS,
@@ -39,5 +44,5 @@ __all__ = [
     'choose_expressions', 'CAR_COLOURS', 'VEHICLE_KINDS', 'Scene',
     'SceneObject', 'generate_scene', 'META_FILE', 'assign_splits',
     'make_synthetic_refer', 'make_synthetic_refsegrs', 'mask_to_polygons',
-    'mask_to_rle'
+    'mask_to_rle', 'make_synthetic_grefer', 'no_target_rules'
 ]

@@ -97,6 +97,12 @@ def _link_or_copy(src: str, dst: str) -> None:
         shutil.copyfile(src, dst)
 
 
+#: On-disk layouts of :func:`make_synthetic_refsegrs`: image folder, mask
+#: folder, file extension.
+TEXT_LAYOUTS = dict(refsegrs=('images', 'masks', '.tif'),
+                    risbench=('img_rgb', 'mask', '.png'))
+
+
 def make_synthetic_refsegrs(root: str,
                             num_images: int = 100,
                             size: int = 512,
@@ -106,8 +112,10 @@ def make_synthetic_refsegrs(root: str,
                             max_expressions: int = 5,
                             mask_value: int = 255,
                             category_masks: bool = True,
-                            show_progress: bool = True) -> dict:
-    """Generate a RefSegRS-style dataset in RefSegRS' on-disk layout.
+                            show_progress: bool = True,
+                            layout: str = 'refsegrs') -> dict:
+    """Generate a RefSegRS-style dataset in RefSegRS' (or RISBench's)
+    on-disk layout.
 
     .. code-block:: none
 
@@ -120,6 +128,13 @@ def make_synthetic_refsegrs(root: str,
                                    category, instance counts, target area
           category_masks/<id>.tif  every object of the id's category
                                    (0 / ``mask_value``), if asked for
+
+    With ``layout='risbench'`` the files are RISBench's (CroBIM): one PNG
+    image and one PNG mask per expression, both named
+    ``<split>_<image>_<expression>.png``, under ``img_rgb/`` and ``mask/``,
+    and lines ``<file name> <expression>`` (extension included); the
+    expressions name RefSegRS' classes (read them with
+    ``category_names=REFSEGRS_CATEGORIES`` for per-category scores).
 
     Each image gets ``min_expressions`` to ``max_expressions`` expressions
     (ids) with pairwise different masks; see
@@ -145,6 +160,8 @@ def make_synthetic_refsegrs(root: str,
         category_masks (bool): Also write ``category_masks/``, for a
             "every object of the right class" baseline. Defaults to True.
         show_progress (bool): Show a progress bar. Defaults to True.
+        layout (str): ``'refsegrs'`` or ``'risbench'``. Defaults to
+            'refsegrs'.
 
     Returns:
         dict: Summary: ``root``, ``num_images``, ``num_samples``, ``size``,
@@ -156,7 +173,11 @@ def make_synthetic_refsegrs(root: str,
     start = time.perf_counter()
     if not 1 <= mask_value <= 255:
         raise ValueError(f'mask_value must be in [1, 255], got {mask_value}')
-    img_dir, mask_dir = osp.join(root, 'images'), osp.join(root, 'masks')
+    if layout not in TEXT_LAYOUTS:
+        raise ValueError(f'layout must be one of {tuple(TEXT_LAYOUTS)}, '
+                         f'got {layout!r}')
+    img_name, mask_name, ext = TEXT_LAYOUTS[layout]
+    img_dir, mask_dir = osp.join(root, img_name), osp.join(root, mask_name)
     cat_dir = osp.join(root, 'category_masks')
     for folder in (img_dir, mask_dir) + ((cat_dir, ) if category_masks
                                          else ()):
@@ -170,27 +191,30 @@ def make_synthetic_refsegrs(root: str,
                                        show_progress):
         first_img = None
         cat_files: Dict[str, str] = {}
-        for expr in exprs:
-            sample_id = str(next_id)
+        for k, expr in enumerate(exprs):
+            sample_id = str(next_id) if layout == 'refsegrs' else \
+                f'{splits[index]}_{index}_{k}'
             next_id += 1
-            img_path = osp.join(img_dir, sample_id + '.tif')
+            img_path = osp.join(img_dir, sample_id + ext)
             if first_img is None:
                 _imwrite(img_path, scene.image)
                 first_img = img_path
             else:
                 _link_or_copy(first_img, img_path)
             mask = scene.mask_of(expr.ids)
-            _imwrite(osp.join(mask_dir, sample_id + '.tif'),
+            _imwrite(osp.join(mask_dir, sample_id + ext),
                      mask * np.uint8(mask_value))
             if category_masks:
-                dst = osp.join(cat_dir, sample_id + '.tif')
+                dst = osp.join(cat_dir, sample_id + ext)
                 if expr.category in cat_files:
                     _link_or_copy(cat_files[expr.category], dst)
                 else:
                     _imwrite(dst, scene.mask_of(expr.category_ids) *
                              np.uint8(mask_value))
                     cat_files[expr.category] = dst
-            lines[splits[index]].append(f'{sample_id} {expr.text}')
+            first_field = sample_id if layout == 'refsegrs' else \
+                sample_id + ext
+            lines[splits[index]].append(f'{first_field} {expr.text}')
             samples[sample_id] = _sample_meta(index, splits[index], expr,
                                               mask, scene)
     for name in SPLITS:
@@ -199,7 +223,7 @@ def make_synthetic_refsegrs(root: str,
     summary = _summary(root, num_images, size, seed, splits, samples, start)
     meta = dict(
         generator='mmrrsis.datasets.synthetic.make_synthetic_refsegrs',
-        layout='refsegrs',
+        layout=layout,
         num_images=num_images,
         size=size,
         seed=seed,
@@ -227,6 +251,8 @@ def _sample_meta(index: int, split: str, expr: Expression,
 
 
 def _summary(root, num_images, size, seed, splits, samples, start) -> dict:
+    names = [n for n in SPLITS if n in splits] + sorted(
+        set(splits) - set(SPLITS))
     return dict(
         root=root,
         num_images=num_images,
@@ -235,10 +261,10 @@ def _summary(root, num_images, size, seed, splits, samples, start) -> dict:
         seed=seed,
         splits={
             name: sum(s['split'] == name for s in samples.values())
-            for name in SPLITS
+            for name in names
         },
         images_per_split={name: splits.count(name)
-                          for name in SPLITS},
+                          for name in names},
         kinds=dict(Counter(s['kind'] for s in samples.values())),
         categories=dict(Counter(s['category'] for s in samples.values())),
         strict_subset=sum(s['strict_subset'] for s in samples.values()),
@@ -318,6 +344,48 @@ def _overlapping_polygons(mask: np.ndarray, rng: np.random.Generator
 
 
 _PARAPHRASES = ('{}', 'the {}', '{} in the image', 'all the {}')
+#: The datasets whose images are MS COCO's (the refer toolkit's folder and
+#: file names).
+COCO_DATASETS = ('refcoco', 'refcoco+', 'refcocog')
+COCO_IMAGE_DIR = osp.join('images', 'mscoco', 'images', 'train2014')
+
+
+def refer_splits(splits: Sequence[str], dataset: str,
+                 split_by: str) -> List[str]:
+    """The published split names of a refer dataset, from train/val/test.
+
+    RefCOCO and RefCOCO+ (``unc``) have val, testA and testB (the test
+    images are given to testA and testB in turn), RefCOCOg ``google``
+    train and val (test images become val), everything else (RefCOCOg
+    ``umd``, RRSIS-D) train, val and test.
+
+    Args:
+        splits (Sequence[str]): Each image's split from
+            :func:`assign_splits`.
+        dataset (str): The dataset folder name.
+        split_by (str): The refs file's ``split_by``.
+
+    Returns:
+        list[str]: Each image's split.
+    """
+    if dataset in ('refcoco', 'refcoco+', 'grefcoco') and split_by == 'unc':
+        tests = iter(range(len(splits)))
+        return [
+            s if s != 'test' else ('testA', 'testB')[next(tests) % 2]
+            for s in splits
+        ]
+    if dataset == 'refcocog' and split_by == 'google':
+        return ['val' if s == 'test' else s for s in splits]
+    return list(splits)
+
+
+def refer_image_name(dataset: str, image_id: int) -> str:
+    """``COCO_train2014_<id:012d>.jpg`` for COCO's images, else
+    ``<id:05d>.jpg`` (RRSIS-D)."""
+    if dataset in COCO_DATASETS + ('grefcoco', ):
+        return f'COCO_train2014_{image_id:012d}.jpg'
+    return f'{image_id:05d}.jpg'
+
 #: Segmentation encodings of :func:`make_synthetic_refer`.
 REFER_ENCODINGS = ('rle', 'polygons', 'mixed')
 
@@ -347,7 +415,12 @@ def make_synthetic_refer(root: str,
                                            category_id, file_name
           <dataset>/instances.json         COCO images, annotations,
                                            categories (RefSegRS' classes)
-          <image_dir>/<image_id:05d>.jpg   JPEG images
+          <image_dir>/<name>.jpg           JPEG images: RRSIS-D's
+                                           <image_id:05d>.jpg under
+                                           images/<dataset>/JPEGImages, or
+                                           RefCOCO's COCO_train2014_<id>.jpg
+                                           under images/mscoco/images/
+                                           train2014
           <dataset>/synthetic_meta.json    per ref_id: text, kind,
                                            category, encoding, mask file
           <dataset>/synthetic_masks/<ref_id>.png   exact target (0/1)
@@ -371,7 +444,9 @@ def make_synthetic_refer(root: str,
     Either way the refer API's own ``getMask`` logic reads the
     annotations (``ann['segmentation'][0]`` is a polygon list or an RLE
     dict). A ref has 1 to ``max_sentences`` sentences (paraphrases of the
-    expression).
+    expression). Splits are the published ones (:func:`refer_splits`):
+    RefCOCO / RefCOCO+ (``unc``) train, val, testA and testB; RefCOCOg
+    ``umd`` train, val and test.
 
     Args:
         root (str): Output folder, the refer ``data`` folder.
@@ -381,7 +456,9 @@ def make_synthetic_refer(root: str,
         dataset (str): Dataset folder name. Defaults to 'rrsisd'.
         split_by (str): Name in ``refs(<split_by>).p``. Defaults to 'unc'.
         image_dir (str, optional): Image folder relative to ``root``.
-            Defaults to None, i.e. ``images/<dataset>/JPEGImages``.
+            Defaults to None: ``images/mscoco/images/train2014`` for
+            RefCOCO, RefCOCO+ and RefCOCOg, else
+            ``images/<dataset>/JPEGImages``.
         split_ratios (Sequence[float]): Train, val, test proportions of the
             images. Defaults to (0.7, 0.15, 0.15).
         min_expressions (int): Fewest refs per image. Defaults to 2.
@@ -409,13 +486,16 @@ def make_synthetic_refer(root: str,
     if not 1 <= max_sentences <= len(_PARAPHRASES):
         raise ValueError(f'max_sentences must be in [1, {len(_PARAPHRASES)}]'
                          f', got {max_sentences}')
-    image_dir = image_dir or osp.join('images', dataset, 'JPEGImages')
+    if image_dir is None:
+        image_dir = COCO_IMAGE_DIR if dataset in COCO_DATASETS else \
+            osp.join('images', dataset, 'JPEGImages')
     ann_dir = osp.join(root, dataset)
     mask_dir = osp.join(ann_dir, 'synthetic_masks')
     for folder in (osp.join(root, image_dir), ann_dir, mask_dir):
         os.makedirs(folder, exist_ok=True)
     cat_ids = {name: i + 1 for i, name in enumerate(REFSEGRS_CATEGORIES)}
-    splits = assign_splits(num_images, split_ratios, seed)
+    splits = refer_splits(assign_splits(num_images, split_ratios, seed),
+                          dataset, split_by)
     images, annotations, refs = [], [], []
     samples = {}
     sent_id = 0
@@ -423,7 +503,7 @@ def make_synthetic_refer(root: str,
                                        min_expressions, max_expressions,
                                        show_progress):
         image_id = index + 1
-        file_name = f'{image_id:05d}.jpg'
+        file_name = refer_image_name(dataset, image_id)
         bgr = cv2.cvtColor(scene.image, cv2.COLOR_RGB2BGR)
         if not cv2.imwrite(
                 osp.join(root, image_dir, file_name), bgr,
@@ -469,7 +549,7 @@ def make_synthetic_refer(root: str,
                     sentences=sentences,
                     sent_ids=[s['sent_id'] for s in sentences],
                     category_id=cat_ids[expr.category],
-                    file_name=f'{image_id:05d}_{ann_id}.jpg'))
+                    file_name=f'{file_name[:-4]}_{ann_id}.jpg'))
             mask_file = osp.join('synthetic_masks', f'{ref_id}.png')
             if not cv2.imwrite(osp.join(ann_dir, mask_file), mask):
                 raise OSError(f'Could not write {mask_file}')
