@@ -146,6 +146,10 @@ class BaseReferringDataset(BaseSegDataset):
         self.grey_images: List[str] = []
         #: Images with an EXIF orientation other than 1: (path, tag).
         self.oriented_images: List[Tuple[str, int]] = []
+        #: Samples whose image file is missing (doctor mode): dicts with
+        #: ``path``, ``ref_id``, ``split`` and ``where``.
+        self.missing_images: List[dict] = []
+        self._missing_paths = set()
         super().__init__(**kwargs)
 
     # ----------------------------------------------------------- building --
@@ -273,6 +277,7 @@ class BaseReferringDataset(BaseSegDataset):
         try:
             return read_image_header(path, self.backend_args, what)
         except FileNotFoundError as e:
+            self._missing_paths.add(path)
             self.report_problem('missing_file', f'{e} ({where})', where,
                                 FileNotFoundError)
         except IsADirectoryError as e:
@@ -295,6 +300,8 @@ class BaseReferringDataset(BaseSegDataset):
                                           where, cache)
             else:
                 mask_hw = (int(info['height']), int(info['width']))
+            if img_hw is None and info['img_path'] in self._missing_paths:
+                self.note_missing_image(info)
             if img_hw is None or mask_hw is None:
                 continue  # reported (doctor mode)
             if img_hw != mask_hw:
@@ -305,6 +312,14 @@ class BaseReferringDataset(BaseSegDataset):
         self._apply_size_policy()
         self._report_headers()
         return kept
+
+    def note_missing_image(self, info: dict) -> None:
+        """Remember a sample whose image is missing (for the doctor's
+        comparison with the published counts)."""
+        self.missing_images.append(
+            dict(path=info['img_path'], ref_id=info.get('ref_id'),
+                 split=info.get('split'),
+                 where=info.get('source') or info['img_path']))
 
     def _report_headers(self) -> None:
         """One warning for grey images, one for EXIF orientations."""

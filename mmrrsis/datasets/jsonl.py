@@ -10,7 +10,8 @@ from mmrrsis.registry import DATASETS
 
 from .base_referring_dataset import BaseReferringDataset
 from .file_checks import read_split_text
-from .masks import segmentation_size
+from .masks import AUTO_THRESHOLD, segmentation_size
+from .refsegrs import REFSEGRS_MASK_THRESHOLD
 from .risbench import RISBenchDataset
 from .text_utils import REFSEGRS_CATEGORIES, RISBENCH_CATEGORIES, find_category
 from .transforms.loading import check_choice
@@ -18,13 +19,17 @@ from .transforms.loading import check_choice
 __all__ = ['JSONLReferringDataset', 'JSONL_DATASETS', 'DICOR_EXCLUDED']
 
 #: The datasets the datainfo files exist for: the image folder under the
-#: data root (as DiCoR's loader joins it) and the class names an
+#: data root (as DiCoR's loader joins it), the class names an
 #: expression's category is looked up in (None: the line's
-#: ``category_name``).
+#: ``category_name``) and the rule of the dataset's own mask files (for the
+#: doctor's comparison of the RLEs with them).
 JSONL_DATASETS: Dict[str, dict] = dict(
-    refsegrs=dict(img_path='images', categories=REFSEGRS_CATEGORIES),
-    rrsisd=dict(img_path='images/rrsisd/JPEGImages', categories=None),
-    risbench=dict(img_path='img_rgb', categories=RISBENCH_CATEGORIES),
+    refsegrs=dict(img_path='images', categories=REFSEGRS_CATEGORIES,
+                  mask_threshold=REFSEGRS_MASK_THRESHOLD),
+    rrsisd=dict(img_path='images/rrsisd/JPEGImages', categories=None,
+                mask_threshold=None),
+    risbench=dict(img_path='img_rgb', categories=RISBENCH_CATEGORIES,
+                  mask_threshold=AUTO_THRESHOLD),
 )
 
 #: The image files DiCoR's loader (``data/refdataset.py``) leaves out of
@@ -212,6 +217,8 @@ class JSONLReferringDataset(BaseReferringDataset):
                 source=source)
             if mask_dir is not None:
                 info['mask_file'] = osp.join(mask_dir, item['file_name'])
+                info['mask_file_threshold'] = JSONL_DATASETS[
+                    self.dataset_name]['mask_threshold']
             data_list.append(info)
         if several_parts:
             self.warn(f'{name}: {len(several_parts)} line(s) hold a list of '

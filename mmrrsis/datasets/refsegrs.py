@@ -219,6 +219,7 @@ class RefSegRSDataset(BaseReferringDataset):
                     or self._exists(info['seg_map_path'])):
                 with_files.append(info)
                 continue
+            self.note_missing_image(info)
             self.report_problem(
                 'missing_file', f'The id {info["ref_id"]!r} of '
                 f'{info["source"]} has no files: neither the image '

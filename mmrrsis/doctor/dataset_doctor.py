@@ -35,10 +35,14 @@ from mmengine.utils import track_parallel_progress, track_progress
 from mmrrsis.datasets.band_scaling import BandScalingError
 from mmrrsis.datasets.base_referring_dataset import BaseReferringDataset
 from mmrrsis.datasets.masks import (
+    binarize_mask,
     decode_segmentation,
+    decode_targets,
     describe_values,
+    mask_levels,
     mask_problem,
     read_mask_file,
+    resolve_threshold,
 )
 from mmrrsis.datasets.refer import ReferDataset
 from mmrrsis.datasets.text_utils import normalize_text
@@ -49,6 +53,8 @@ from mmrrsis.datasets.transforms.rs_loading import (
 )
 from mmrrsis.registry import DATASETS
 from mmrrsis.utils.config_utils import find_steps
+
+from .published import compare_with_published, published_name
 
 SPLITS = ('train', 'val', 'test')
 #: Problem kinds that make a set unusable; every other kind is a warning.
@@ -186,12 +192,12 @@ def _read_image(path: str, backend_args: Optional[dict] = None
         try:
             with img:
                 img.load()  # every pixel: finds truncated files
-                orientation = img.getexif().get(0x0112, 1)
                 w, h = img.size
         except Exception as e:  # truncated or corrupt pixel data
             return None, ('unreadable_file',
                           f'Image file is corrupt or truncated: {path} ({e})')
-        return ((w, h) if orientation in (5, 6, 7, 8) else (h, w)), None
+        # the stored pixels: an EXIF orientation is never applied
+        return (h, w), None
     decoded = cv2.imdecode(np.frombuffer(data, np.uint8),
                            cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.size == 0:
@@ -251,7 +257,7 @@ def inspect_files(task: dict) -> dict:
         problem = conversion_problem(task['img_path'], task['image_loader'])
     if problem is not None:
         findings.append(problem)
-    mask = None
+    mask, levels = None, None
     if task.get('seg_map_path') is not None:
         path = task['seg_map_path']
         try:
@@ -263,7 +269,8 @@ def inspect_files(task: dict) -> dict:
         except ValueError as e:
             findings.append(('unreadable_file', str(e)))
         else:
-            threshold = task['mask_threshold']
+            levels = mask_levels(raw)
+            threshold = resolve_threshold(task['mask_threshold'], raw)
             why = mask_problem(raw, threshold, task['soft_edge'])
             if why is not None:
                 kind = ('bad_mask_values' if task['mask_check'] == 'strict'
@@ -279,15 +286,19 @@ def inspect_files(task: dict) -> dict:
             if why is not None and 0 < flat.max() <= threshold:
                 mask = flat > 0  # how a lenient read takes a 0/1 mask
     else:
+        key = 'segmentation' if task.get('segmentation') is not None \
+            else 'segmentations'
+        decode = decode_segmentation if key == 'segmentation' else \
+            decode_targets
         try:
-            mask = decode_segmentation(task['segmentation'],
-                                       int(task['height']),
-                                       int(task['width']),
-                                       task['polygon_overlap']) > 0
+            mask = decode(task[key], int(task['height']),
+                          int(task['width']), task['polygon_overlap']) > 0
         except (KeyError, TypeError, ValueError) as e:
             findings.append(('bad_segmentation',
-                             f'Cannot decode the segmentation of '
+                             f'Cannot decode the {key} of '
                              f'{task["where"]}: {e}'))
+        if mask is not None and task.get('mask_file'):
+            findings.extend(_compare_mask_file(task, mask))
     mask_hw = None if mask is None else tuple(mask.shape)
     if img_hw is not None and mask_hw is not None and img_hw != mask_hw:
         refused = task['size_mismatch'] == 'error'
@@ -299,11 +310,38 @@ def inspect_files(task: dict) -> dict:
              "the image is resampled to the mask's grid "
              "(size_mismatch='resample')")))
     area = None if mask is None else int(mask.sum())
-    if area == 0:
+    if area == 0 and not task.get('no_target'):
         findings.append(('empty_mask', f'The mask of {task["where"]} is '
                          'empty (no target pixel)'))
     return dict(img_hw=img_hw, mask_hw=mask_hw, area=area,
-                findings=findings)
+                mask_levels=levels, findings=findings)
+
+
+def _compare_mask_file(task: dict, mask: np.ndarray) -> List[tuple]:
+    """A JSON lines sample's RLE against the dataset's own mask file."""
+    path, rule = task['mask_file'], task.get('mask_file_threshold')
+    if rule is None:
+        return []
+    try:
+        raw = read_mask_file(path, task.get('backend_args'))
+    except (FileNotFoundError, IsADirectoryError, ValueError) as e:
+        return [('missing_file', f'{e} (the mask file of {task["where"]})')]
+    stored = binarize_mask(raw, rule) > 0
+    if stored.shape != mask.shape:
+        return [('jsonl_mask_differs',
+                 f'The RLE of {task["where"]} is {mask.shape} but the mask '
+                 f'file {path} is {stored.shape}')]
+    differ = int((stored != mask).sum())
+    if not differ:
+        return []
+    return [('jsonl_mask_differs',
+             f'The RLE of {task["where"]} differs from the mask file {path} '
+             f'in {differ} pixels (the file read as target = value > '
+             f'{resolve_threshold(rule, raw):g}; its values: '
+             f'{describe_values(raw)}). RSRefSeg2\'s converter encodes the '
+             'stored values and a run starts at every change of value, so a '
+             'soft edge decodes to stripes; the JSON lines are read as they '
+             'are (as DiCoR does)')]
 
 
 # --------------------------------------------------------------- checks --
@@ -358,13 +396,14 @@ def _tasks(dataset, settings: LoadReferringAnnotations,
     for i in range(len(dataset)):
         info = dataset.get_data_info(i)
         key = (info['img_path'], info.get('seg_map_path'),
-               info.get('ann_id'))
+               str(info.get('ann_id')), str(info.get('ref_id')))
         if key not in index:
             index[key] = len(tasks)
             task = {
                 k: info.get(k)
                 for k in ('img_path', 'seg_map_path', 'segmentation',
-                          'height', 'width')
+                          'segmentations', 'height', 'width', 'no_target',
+                          'mask_file', 'mask_file_threshold')
             }
             for rule in ('mask_threshold', 'mask_check', 'polygon_overlap',
                          'size_mismatch'):
@@ -464,10 +503,17 @@ def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
                   f'No sample of {name} has a category '
                   f'({getattr(dataset, "CATEGORY_HINT", "")}): per-category '
                   'metrics will be empty')
+    _check_headers(dataset, split)
     split.summary = dict(
         dataset=type(dataset).__name__,
         data_root=ds_cfg.get('data_root'),
         samples=len(infos),
+        samples_per_split=dict(Counter(
+            str(info.get('split')) for info in infos)),
+        refs_per_split=dict(Counter(
+            split for split, _ in {(str(info.get('split')),
+                                    str(info.get('ref_id')))
+                                   for info in infos})),
         refs=len({str(info.get('ref_id')) for info in infos}),
         images=len({info['img_path'] for info in infos}),
         categories=dict(sorted(categories.items())),
@@ -475,9 +521,38 @@ def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
         len(grouped['size_mismatch_refused']),
         size_policy=sorted({t['size_mismatch'] for t in tasks}),
         empty_masks=len(grouped['empty_mask']),
-        soft_edged_masks=len(grouped['soft_edge']))
+        soft_edged_masks=len(grouped['soft_edge']),
+        mask_values=dict(sorted(Counter(
+            r['mask_levels'] for r in results
+            if r.get('mask_levels') is not None).items())),
+        no_target=sum(bool(info.get('no_target')) for info in infos),
+        multi_target=sum(
+            isinstance(info.get('ann_id'), list) and len(info['ann_id']) > 1
+            for info in infos),
+        grey_images=len(dataset.grey_images),
+        exif_oriented=len(dataset.oriented_images),
+        line_findings={
+            kind: [p['message'].split(' (')[0].split(' repeat')[0]
+                   for p in dataset.problems if p['kind'] == kind]
+            for kind in ('duplicate_line', 'blank_line')
+        },
+        published_as=published_name(dataset),
+        missing_images=list(dataset.missing_images))
     split.summary.update(_check_texts(dataset, split, tokenize, max_tokens))
     return split
+
+
+def _check_headers(dataset: BaseReferringDataset, split: _Split) -> None:
+    """Grey images and EXIF orientations the build counted."""
+    for path in dataset.grey_images:
+        split.add('grey_image', f'{path} is single-band 8-bit (grey): '
+                  'LoadRSImageFromFile expands it to 3 identical bands',
+                  path)
+    for path, tag in dataset.oriented_images:
+        split.add('exif_orientation', f'{path} carries EXIF Orientation='
+                  f'{tag}: read as stored, never rotated (its mask was '
+                  'drawn on the stored pixels; OpenCV and viewers that '
+                  'apply the tag show it rotated)', path)
 
 
 def check_dataset(cfg,
@@ -499,9 +574,15 @@ def check_dataset(cfg,
         dict: ``usable`` (bool: no error), ``tokens`` (how expressions were
         counted and the limit), ``splits`` (per checked dataset: counts
         per category, samples, refs, images, size mismatches and the
-        policy, empty masks, long expressions), ``errors`` and
-        ``warnings`` (lists of findings: ``split``, ``kind``,
-        ``message``, ``where``).
+        policy, empty masks, stored mask values, no-target and
+        multi-target samples, grey and EXIF-oriented images, repeated and
+        blank annotation lines, long expressions, the images found
+        missing), ``published`` (the copy against the published counts of
+        its dataset, see :func:`~mmrrsis.doctor.published.
+        compare_with_published`), ``errors`` and ``warnings`` (lists of
+        findings: ``split``, ``kind``, ``message``, ``where``; a copy
+        short of its published counts is a ``published_counts``
+        warning).
     """
     nproc = nproc or multiprocessing.cpu_count()
     tokenize, max_tokens, token_source = build_token_counter(cfg)
@@ -521,12 +602,20 @@ def check_dataset(cfg,
             seen[key] = leaf_name
             checked[leaf_name] = check_split(leaf_name, ds_cfg, tokenize,
                                              max_tokens, nproc, show_progress)
+    published = compare_with_published(
+        {name: s.summary for name, s in checked.items()})
     findings = [f for s in checked.values() for f in s.findings]
+    findings += [
+        dict(split='+'.join(c['splits']), kind='published_counts',
+             severity='warning', message=c['message'], where=c['dataset'])
+        for c in published if not c['complete']
+    ]
     errors = [f for f in findings if f['severity'] == 'error']
     return dict(
         usable=not errors and bool(checked),
         tokens=dict(counted_with=token_source, max_tokens=max_tokens),
         splits={name: s.summary for name, s in checked.items()},
+        published=published,
         errors=errors,
         warnings=[f for f in findings if f['severity'] == 'warning'])
 
@@ -555,8 +644,11 @@ def format_report(report: dict, limit: int = 10) -> str:
             f'({summary["over_max_tokens"]} over the limit)')
         cats = ', '.join(f'{k}: {v}' for k, v in summary['categories'].items())
         lines.append(f'  categories: {cats}')
+        lines.extend(_summary_extras(summary))
     lines.append(f'Tokens counted with {report["tokens"]["counted_with"]}; '
                  f'limit {report["tokens"]["max_tokens"]} incl. [CLS]/[SEP].')
+    for comparison in report.get('published', []):
+        lines.append(f'Published counts: {comparison["message"]}')
     for title in ('errors', 'warnings'):
         items = report[title]
         lines.append(f'{len(items)} {title}' + (':' if items else '.'))
@@ -572,3 +664,26 @@ def format_report(report: dict, limit: int = 10) -> str:
     lines.append('The dataset is usable.' if report['usable'] else
                  'The dataset is NOT usable as it is: fix the errors above.')
     return '\n'.join(lines)
+
+
+def _summary_extras(summary: dict) -> List[str]:
+    """The lines of a split's block beyond the counts (only what is
+    there)."""
+    lines = []
+    if summary.get('mask_values'):
+        values = ', '.join(f'{k}: {v}'
+                           for k, v in summary['mask_values'].items())
+        lines.append(f'  mask files stored as (values: files): {values}')
+    if summary.get('no_target') or summary.get('multi_target'):
+        lines.append(f'  no-target samples: {summary["no_target"]}; '
+                     f'multi-target samples: {summary["multi_target"]}')
+    if summary.get('grey_images') or summary.get('exif_oriented'):
+        lines.append(f'  grey (single-band 8-bit) images: '
+                     f'{summary["grey_images"]}; images with an EXIF '
+                     f'orientation: {summary["exif_oriented"]}')
+    for kind, title in (('duplicate_line', 'repeated lines'),
+                        ('blank_line', 'blank lines')):
+        found = summary.get('line_findings', {}).get(kind)
+        if found:
+            lines.append(f'  {title} ({len(found)}): ' + '; '.join(found))
+    return lines

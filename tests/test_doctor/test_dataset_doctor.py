@@ -11,25 +11,14 @@ import sys
 import cv2
 import numpy as np
 import pytest
-from mmengine import Config
+from doctor_checks import config_on as _cfg
+from doctor_checks import kinds as _kinds
 
 from mmrrsis.doctor import check_dataset, format_report
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOL = osp.join(REPO, 'tools', 'dataset_converters', 'check_dataset.py')
 TINY = osp.join(REPO, 'configs', 'tiny', 'lavt_swin-tiny_refsegrs-64x64.py')
-
-
-def _cfg(path, root, **dataset_options):
-    cfg = Config.fromfile(path)
-    for split in ('train', 'val', 'test'):
-        cfg[f'{split}_dataloader'].dataset.update(data_root=root,
-                                                  **dataset_options)
-    return cfg
-
-
-def _kinds(items):
-    return sorted({(i['split'], i['kind']) for i in items})
 
 
 def _copy(src, tmp_path):
@@ -81,7 +70,13 @@ def test_refcoco_and_refsegrs_copies(configs_dir, refcoco_copy,
     root, _ = refsegrs_copy
     report = check_dataset(_cfg(osp.join(configs_dir, 'refsegrs.py'), root),
                            nproc=1, show_progress=False)
-    assert report['usable'] and not report['warnings']
+    # the one warning: a 6-sample copy is not the published RefSegRS
+    assert report['usable']
+    assert _kinds(report['warnings']) == [('train+val+test',
+                                           'published_counts')]
+    assert report['published'][0]['message'].startswith(
+        'RefSegRS: 6 of 4,420 triplets; train 3 of 2,172, val 1 of 431, '
+        'test 2 of 1,817')
     assert [report['splits'][s]['soft_edged_masks']
             for s in ('train', 'val', 'test')] == [3, 1, 2]
     assert report['splits']['train']['categories'] == {
@@ -144,6 +139,7 @@ def test_damaged_refsegrs_copy(refsegrs_copy, tmp_path):
     cv2.imwrite(osp.join(root, 'masks', '3.tif'), np.zeros_like(mask))
     with open(osp.join(root, 'output_phrase_train.txt'), 'ab') as f:
         f.write(b'0 car on the road\r\n'
+                b'\r\n'  # a blank line 5
                 b'1 ' + b'very ' * 20 + b'long building\r\n'
                 b'2 \xe6\x9d\xb1\xe4\xba\xac\xe3\x81\xae\xe8\xbb\x8a\r\n')
     cfg = _cfg(TINY, root)  # the tiny config's tokenizer counts tokens
@@ -154,8 +150,19 @@ def test_damaged_refsegrs_copy(refsegrs_copy, tmp_path):
     assert osp.join(root, 'masks', '0.tif') in error and '0/1 mask' in error
     assert '1 (' in error  # the values found
     assert _kinds(report['warnings']) == [
-        ('train', 'duplicate_expression'), ('train', 'long_expression'),
-        ('train', 'unknown_tokens'), ('val', 'empty_mask')]
+        ('train', 'blank_line'), ('train', 'duplicate_expression'),
+        ('train', 'duplicate_line'), ('train', 'long_expression'),
+        ('train', 'unknown_tokens'), ('train+val+test', 'published_counts'),
+        ('val', 'empty_mask')]
+    # repeated and blank lines: warnings (usable otherwise), listed in the
+    # split's summary with their line numbers
+    lines = report['splits']['train']['line_findings']
+    assert lines == dict(duplicate_line=['output_phrase_train.txt lines 1/4'],
+                         blank_line=['output_phrase_train.txt line 5 is '
+                                     'blank'])
+    text = format_report(report)
+    assert 'repeated lines (1): output_phrase_train.txt lines 1/4' in text
+    assert 'blank lines (1): output_phrase_train.txt line 5' in text
     assert "the config's tokenizer" in report['tokens']['counted_with']
     assert report['splits']['train']['over_max_tokens'] == 1
     # lenient: the 0/1 mask is read as 0/1, a warning instead of an error

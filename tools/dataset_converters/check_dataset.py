@@ -5,8 +5,12 @@ split and category, missing / empty / unreadable files, image and mask
 size mismatches (and what the loader does with them), empty masks, masks
 the dataset's binarisation rule would read wrongly, duplicate expressions,
 expressions over the token limit and refs whose annotation or image is
-missing. Exits 0 when the set is usable, 1 with the list of problems when
-not. The checks are :func:`mmrrsis.doctor.check_dataset`.
+missing; grey and EXIF-oriented images, polygon parts too short to draw,
+repeated and blank annotation lines (with line numbers), how mask files
+are stored (0/1, 0/255), no-target and multi-target samples, and the copy
+against its dataset's published counts ("17,339 of 17,402 images: 63
+missing, e.g. ..."). Exits 0 when the set is usable, 1 with the list of
+problems when not. The checks are :func:`mmrrsis.doctor.check_dataset`.
 
 Examples::
 
