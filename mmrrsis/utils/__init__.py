@@ -1,4 +1,5 @@
 """Utilities: environment, registration, config walking, type aliases."""
+from .atomic_write import write_atomically, write_json_atomically
 from .cli_args import add_scaling_args, add_unsafe_load_arg, scaling_from_args
 from .collect_env import collect_env, mmcv_flavour
 from .config_utils import (
@@ -32,5 +33,5 @@ __all__ = [
     'set_malloc_mmap_threshold', 'drop_steps', 'find_steps',
     'iter_dataset_cfgs', 'iter_dicts', 'iter_pipelines', 'map_pipelines',
     'type_name', 'import_rasterio', 'add_scaling_args', 'add_unsafe_load_arg',
-    'scaling_from_args'
+    'scaling_from_args', 'write_atomically', 'write_json_atomically'
 ]
