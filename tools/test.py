@@ -175,7 +175,9 @@ def main(argv=None):
             model,
             args.checkpoint,
             map_location='cpu',
-            unsafe_load=args.unsafe_load)
+            unsafe_load=args.unsafe_load,
+            # the segmentor's config (inside the TTA wrapper with --tta)
+            cfg=dict(model=cfg.model.module) if args.tta else cfg)
     except (CheckpointMismatchError, UnsafeCheckpointError,
             CorruptCheckpointError, ValueError) as e:
         raise SystemExit(f'error: {e}') from None

@@ -22,9 +22,9 @@ from .inputs import (
 )
 from .model_checks import check_text_model, has_text_encoder
 from .model_config import (
-    bert_config_of,
     drop_pretrained_init,
     load_config,
+    make_offline,
     prepare_for_checkpoint,
 )
 from .pipeline import InferencePipeline, get_test_pipeline_cfg
@@ -33,7 +33,7 @@ from .scene import SceneInferencer, SceneResult
 
 __all__ = [
     'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType', 'as_pair',
-    'InferencePipeline', 'RRSISInferencer', 'bert_config_of',
+    'InferencePipeline', 'RRSISInferencer', 'make_offline',
     'check_text_model', 'check_weights', 'drop_pretrained_init',
     'get_test_pipeline_cfg', 'has_text_encoder', 'inference_model',
     'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',

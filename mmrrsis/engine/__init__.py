@@ -1,5 +1,5 @@
 """Training machinery specific to mmrrsis."""
-from .checkpoint_files import ResumeError, find_resumable, write_atomically
+from .checkpoint_files import ResumeError, find_resumable
 from .checkpoint_hook import RRSISCheckpointHook
 from .data_check import DataNotFoundError, check_data_roots
 from .dist_timeout import DistTimeoutError, naming_dist_timeouts
@@ -22,5 +22,5 @@ __all__ = [
     'build_runner', 'check_data_roots', 'destroy_dist',
     'epoch_worker_init_fn', 'find_resumable', 'get_rng_state',
     'init_cpu_dist', 'message_hub_from_plain', 'naming_dist_timeouts',
-    'plain_message_hub', 'set_rng_state', 'write_atomically'
+    'plain_message_hub', 'set_rng_state'
 ]

@@ -31,10 +31,12 @@ from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
 from mmrrsis.compat import load_checkpoint_file
+from mmrrsis.models.converters import check_config_requirements
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
+from mmrrsis.utils import write_atomically
 from mmrrsis.utils.malloc import set_malloc_mmap_threshold
 
-from .checkpoint_files import ResumeError, find_resumable, write_atomically
+from .checkpoint_files import ResumeError, find_resumable
 from .data_check import check_data_roots
 from .dist_timeout import naming_dist_timeouts
 from .loops import RRSISEpochBasedTrainLoop
@@ -107,7 +109,7 @@ class RRSISRunner(Runner):
       (``tools/train.py --unsafe-load``) unpickles completely;
     - **checkpoints are written atomically** (a temporary file moved into
       place with ``os.replace``, see
-      :func:`~mmrrsis.engine.checkpoint_files.write_atomically`);
+      :func:`~mmrrsis.utils.write_atomically`);
     - **automatic resume falls back**: ``resume=True`` without
       ``load_from`` continues from the newest checkpoint of the work dir
       that loads (``last_checkpoint``'s first), logging each one skipped
@@ -228,7 +230,9 @@ class RRSISRunner(Runner):
         :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``
         unless ``unsafe_load``), and a message hub stored as plain data
         (:class:`~mmrrsis.engine.RRSISCheckpointHook`) is turned back into
-        ``HistoryBuffer`` objects.
+        ``HistoryBuffer`` objects; converted reference weights are checked
+        against the config (:func:`~mmrrsis.models.converters.\
+check_config_requirements`).
         """
         if revise_keys is None:
             revise_keys = [(r'^module.', '')]
@@ -245,6 +249,9 @@ class RRSISRunner(Runner):
                 checkpoint['message_hub'])
         self._resume_state = checkpoint.get('resume_state') if isinstance(
             checkpoint, dict) else None
+        if isinstance(checkpoint, dict):  # converted reference weights
+            check_config_requirements(checkpoint.get('meta'), self.cfg,
+                                      filename)
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
         model = self.model.module if is_model_wrapper(
             self.model) else self.model

@@ -232,13 +232,13 @@ def test_inferencer_slide_argument(lavt_tiny_ckpt, refsegrs_root):
     assert 'Resize' not in repr(inferencer.pipeline.transforms)
     tile = cv2.resize(load_image(image_of(refsegrs_root)), (150, 100))
     calls = []
-    encode_decode = inferencer.model.encode_decode
+    window_outputs = inferencer.model.window_outputs
 
     def counting(inputs, metas, *args, **kwargs):
         calls.append((tuple(inputs.shape[2:]), metas[0]['text']))
-        return encode_decode(inputs, metas, *args, **kwargs)
+        return window_outputs(inputs, metas, *args, **kwargs)
 
-    inferencer.model.encode_decode = counting
+    inferencer.model.window_outputs = counting
     out = inferencer(tile, texts='the gray car')
     assert out['predictions'].shape == (100, 150)
     # ceil((100-64)/48)+1 = 2 rows x ceil((150-64)/48)+1 = 3 columns

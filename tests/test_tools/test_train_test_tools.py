@@ -302,8 +302,10 @@ def test_benchmark_tiny_and_offline(tmp_path, capsys):
 
     # the Swin-B / BERT-base config builds offline
     from mmengine.config import Config
+
+    from mmrrsis.apis import make_offline
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'lgce_swin-b.py'))
-    bench.make_offline(cfg)
+    make_offline(cfg.model)
     text_cfg = cfg.model.text_encoder
     assert text_cfg.bert_config == {} and text_cfg.vocab == 'mmrrsis-tiny'
     assert cfg.model.backbone.init_cfg is None

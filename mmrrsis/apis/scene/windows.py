@@ -1,39 +1,11 @@
-"""Window grid and blending weights of sliding-window scene inference."""
-from typing import List, Tuple
-
+"""Blending weights of overlapping windows (the grid itself is
+:func:`mmrrsis.utils.window_spans`)."""
 import numpy as np
+
+from mmrrsis.utils import window_spans  # noqa: F401 (re-exported)
 
 #: Blending weights of overlapping windows.
 BLEND_MODES = ('hann', 'triangular', 'uniform')
-
-
-def window_spans(length: int, crop: int, stride: int) -> List[Tuple[int, int]]:
-    """Start and end of the windows along one axis.
-
-    The same grid as mmseg's ``slide_inference``: a window every
-    ``stride`` pixels, the last one aligned to the far border, one window
-    of the whole length when it is shorter than ``crop``.
-
-    Args:
-        length (int): Pixels along the axis.
-        crop (int): Window size.
-        stride (int): Step between window starts.
-
-    Returns:
-        list[tuple[int, int]]: ``(start, end)`` of each window.
-    """
-    if min(length, crop, stride) <= 0:
-        raise ValueError('length, crop and stride must be positive, got '
-                         f'{length}, {crop}, {stride}')
-    if stride > crop:
-        raise ValueError(f'stride {stride} larger than the window {crop} '
-                         'would leave pixels out')
-    grids = max(length - crop + stride - 1, 0) // stride + 1
-    spans = []
-    for i in range(grids):
-        end = min(i * stride + crop, length)
-        spans.append((max(end - crop, 0), end))
-    return spans
 
 
 def blend_weights_1d(size: int, mode: str = 'hann',
