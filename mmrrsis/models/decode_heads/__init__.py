@@ -1,7 +1,11 @@
 """Decode heads; a head that reads the text subclasses
 :class:`BaseTextDecodeHead`."""
 from .base_text_decode_head import BaseTextDecodeHead
+from .no_target_head import NoTargetHead, no_target_labels
 from .referring_decode_head import ReferringDecodeHead
 from .rotated_decode_head import RotatedDecodeHead
 
-__all__ = ['BaseTextDecodeHead', 'ReferringDecodeHead', 'RotatedDecodeHead']
+__all__ = [
+    'BaseTextDecodeHead', 'NoTargetHead', 'ReferringDecodeHead',
+    'RotatedDecodeHead', 'no_target_labels'
+]

@@ -44,6 +44,7 @@ class RRSISEncoderDecoder(EncoderDecoder):
                   (or neck(x) for a plain neck, e.g. RMSIN's CIM)
           losses = decode_head.loss(x, ...)   (+ auxiliary heads)
                    (decode_head.loss(x, text, ...) for a text-aware head)
+                   (+ no_target_head.loss(x, text, ...), if any)
 
         predict(inputs, data_samples)
           inference -> whole: encode_decode(inputs, metas)
@@ -77,7 +78,10 @@ class RRSISEncoderDecoder(EncoderDecoder):
     ``no_target_head(feats, text) -> (B, )`` logits that the expression
     refers to nothing (``feats``: the maps the decode head gets); its
     sigmoid above ``test_cfg.no_target_threshold`` (default 0.5) empties
-    the mask in :meth:`probs_to_mask`.
+    the mask in :meth:`probs_to_mask`. In training its
+    ``loss(feats, text, data_samples)`` is added under ``no_target.``
+    (:class:`~mmrrsis.models.decode_heads.NoTargetHead`, a classifier on
+    pooled fused features as ReLA's).
 
     Args:
         backbone (dict): Image encoder.
@@ -411,6 +415,10 @@ class RRSISEncoderDecoder(EncoderDecoder):
                     add_prefix(
                         self._head_loss(heads, x, text, data_samples),
                         'aux'))
+        if self.no_target_head is not None:
+            losses.update(add_prefix(
+                self.no_target_head.loss(x, text, data_samples),
+                'no_target'))
         return losses
 
     def _head_loss(self, head: nn.Module, x: List[Tensor],
