@@ -95,3 +95,27 @@ def test_unknown_annotation_is_named(tmp_path, grefcoco_copy):
     json.dump(refs, open(path, 'w'))
     with pytest.raises(ValueError, match=r'ann_id \[99\] of ref_id 10'):
         GRefCOCODataset(data_root=copy, split='train', pipeline=[])
+
+
+def test_generalized_synthetic_config_reads_the_real_format(configs_dir,
+                                                            grefcoco_copy):
+    """synthetic_grefcoco.py's dataset generates only when the files are
+    missing: on a copy in ReLA's format it reads that copy."""
+    root, expected = grefcoco_copy
+    cfg = Config.fromfile(osp.join(configs_dir, 'synthetic_grefcoco.py'))
+    assert cfg.val_evaluator.gres
+    ds_cfg = cfg.val_dataloader.dataset
+    assert ds_cfg.type == 'SyntheticGRefCOCODataset'
+    ds_cfg.update(data_root=root, pipeline=cfg.test_pipeline)
+    ds = DATASETS.build(ds_cfg)
+    assert [ds.get_data_info(i)['ref_id'] for i in range(len(ds))] == [
+        11, 12, 12]
+    for i in range(len(ds)):
+        exp = expected['refs'][ds.get_data_info(i)['ref_id']]
+        np.testing.assert_array_equal(
+            ds[i]['data_samples'].gt_sem_seg.data[0].numpy(), exp['mask'])
+    test_cfg = dict(cfg.test_dataloader.dataset, data_root=root,
+                    pipeline=cfg.test_pipeline)
+    test = DATASETS.build(test_cfg)  # testA + testB
+    assert {test.get_data_info(i)['split'] for i in range(len(test))} == {
+        'testA', 'testB'}
