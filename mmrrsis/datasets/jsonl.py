@@ -71,7 +71,9 @@ class JSONLReferringDataset(BaseReferringDataset):
     annotation's list of one RLE, plus ``category_id``,
     ``category_name``, ``ann_id``, ``bbox`` and ``area``; the sentence is
     the ref's first (RRSIS-D's refs have one each). Users of those repos
-    keep the files under ``<data_root>/datainfo/``, the default here.
+    keep the files under ``<data_root>/datainfo/``, the default here
+    (DiCoR looks in ``./datainfo/`` first, then there; give an absolute
+    ``ann_file`` for a file elsewhere).
 
     Samples are read as DiCoR's ``data/refdataset.py`` reads them: in file
     order, blank lines skipped; the mask is the RLE decoded (the first of
