@@ -12,11 +12,14 @@ _base_ = ['./lavt_swin-mini_1xb8-10e_synthetic-128x128.py']
 model = dict(
     no_target_head=dict(
         type='NoTargetHead',
-        in_channels=256,  # the deepest fused map of the backbone
-        in_index=-1,
+        # the two deepest fused maps of the backbone
+        in_channels=[128, 256],
+        in_index=[2, 3],
         pooling='avgmax',
         hidden_channels=128,
-        loss_weight=0.1),
+        # ReLA weighs its branch 0.1; a model trained from scratch for
+        # minutes needs a louder signal
+        loss_weight=1.0),
     # a sample whose no-target probability exceeds this gets an empty mask
     test_cfg=dict(no_target_threshold=0.5))
 
