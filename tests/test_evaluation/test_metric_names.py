@@ -8,6 +8,8 @@ and the GRES metrics as ReLA's evaluator computes them.
 - mean of the per-category mIoUs: our category_mIoU = RSRefSeg2's "mIoU";
 - an empty prediction of an empty target: IoU 0, as mmdet's RefSegMetric
   (NaN -> 0); under GRES a correct "no target": IoU 1.
+- the share of samples with IoU >= X: our Prec@X = LAVT's precision@X;
+  RSRefSeg2's seg_acc_X counts IoU > X (strictly).
 """
 import numpy as np
 import pytest
@@ -93,6 +95,24 @@ def test_empty_prediction_of_empty_target_scores_zero_as_mmdet():
     gres = _run(RRSISMetric(gres=True), _samples(TARGETED + [EMPTY_EMPTY]))
     assert gres['gIoU'] == 68.75  # (.75 + .25 + .75 + 1) / 4
     assert gres['mIoU'] == pytest.approx(58.33)  # targeted samples only
+
+
+def test_prec_at_x_counts_an_iou_of_x_rsrefseg2_seg_acc_does_not():
+    cases = [
+        ([1, 1, 0, 0], [1, 0, 0, 0], 'car'),  # I=1, U=2, IoU exactly .5
+        ([1, 1, 1, 1], [1, 1, 1, 0], 'car'),  # IoU .75
+        ([1, 0, 0, 0], [1, 1, 1, 1], 'car'),  # IoU .25
+    ]
+    results = _run(RRSISMetric(), _samples(cases))
+    # ours and LAVT's: IoU >= .5, two of three
+    assert results['Prec@0.5'] == 66.67
+    assert results['Prec@0.7'] == 33.33
+    # RSRefSeg2's seg_acc_0.5: IoU > .5, one of three
+    ious = torch.tensor([.5, .75, .25])
+    assert 100 * float((ious > .5).float().mean()) == pytest.approx(33.33,
+                                                                    abs=.01)
+    assert 100 * float((ious >= .5).float().mean()) == pytest.approx(
+        results['Prec@0.5'], abs=.01)
 
 
 # ReLA's evaluator on six samples: (I, U) of the prediction as drawn,
