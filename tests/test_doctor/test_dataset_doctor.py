@@ -78,12 +78,27 @@ def test_refcoco_and_refsegrs_copies(configs_dir, refcoco_copy,
     assert report['usable'], format_report(report)
     assert report['splits']['test']['samples'] == 8
     assert report['splits']['test']['categories'] == {'car': 3, 'person': 5}
-    root, _ = refsegrs_copy
+    root, copy = refsegrs_copy
     report = check_dataset(_cfg(osp.join(configs_dir, 'refsegrs.py'), root),
                            nproc=1, show_progress=False)
-    assert report['usable'] and not report['warnings']
+    # the soft edges are accepted (> 50) and reported once per split
+    assert report['usable']
+    assert _kinds(report['warnings']) == [(s, 'soft_edge')
+                                          for s in ('test', 'train', 'val')]
     assert [report['splits'][s]['soft_edged_masks']
             for s in ('train', 'val', 'test')] == [3, 1, 2]
+    for split, ids in (('train', '012'), ('val', '3'), ('test', '45')):
+        stored = [copy['stored'][i] for i in ids]
+        between = sum(int(((m > 0) & (m < 255)).sum()) for m in stored)
+        as_target = sum(int(((m > 50) & (m < 255)).sum()) for m in stored)
+        summary = report['splits'][split]
+        assert (summary['soft_edge_pixels'],
+                summary['soft_edge_as_target']) == (between, as_target)
+        message = next(w['message'] for w in report['warnings']
+                       if w['split'] == split)
+        assert (f'{len(ids)} of {len(ids)} masks have a soft edge' in message
+                and f'{between:,} pixels, of which {as_target:,} are read '
+                'as target' in message and 'value > 50' in message)
     assert report['splits']['train']['categories'] == {
         'building': 1, 'car': 1, 'low vegetation': 1}
 
@@ -154,7 +169,8 @@ def test_damaged_refsegrs_copy(refsegrs_copy, tmp_path):
     assert osp.join(root, 'masks', '0.tif') in error and '0/1 mask' in error
     assert '1 (' in error  # the values found
     assert _kinds(report['warnings']) == [
-        ('train', 'duplicate_expression'), ('train', 'long_expression'),
+        ('test', 'soft_edge'), ('train', 'duplicate_expression'),
+        ('train', 'long_expression'), ('train', 'soft_edge'),
         ('train', 'unknown_tokens'), ('val', 'empty_mask')]
     assert "the config's tokenizer" in report['tokens']['counted_with']
     assert report['splits']['train']['over_max_tokens'] == 1
