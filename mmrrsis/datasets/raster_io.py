@@ -478,17 +478,23 @@ class _ThreadWarnings(logging.Handler):
                 self.messages.append(message)
 
 
+#: Where rasterio logs GDAL's warnings (during reads; elsewhere).
+_GDAL_LOGGERS = ('rasterio._err', 'rasterio._env')
+
+
 @contextlib.contextmanager
 def gdal_warnings() -> Iterator[List[str]]:
     """Collect the GDAL warnings of this thread (rasterio logs them on
-    ``rasterio._err``), e.g. to raise them as errors."""
+    ``rasterio._err`` and ``rasterio._env``), e.g. to raise them as
+    errors."""
     handler = _ThreadWarnings()
-    logger = logging.getLogger('rasterio._err')
-    logger.addHandler(handler)
+    for name in _GDAL_LOGGERS:
+        logging.getLogger(name).addHandler(handler)
     try:
         yield handler.messages
     finally:
-        logger.removeHandler(handler)
+        for name in _GDAL_LOGGERS:
+            logging.getLogger(name).removeHandler(handler)
 
 
 def _gdal_messages(error: BaseException) -> List[str]:

@@ -193,10 +193,10 @@ def _read_image(path: str, backend_args: Optional[dict] = None
     if img is not None:
         try:
             with img:
+                check_tiff_bytes(data, path, img)  # DEFLATE checksums
                 img.load()  # every pixel: finds truncated files
                 orientation = img.getexif().get(0x0112, 1)
                 w, h = img.size
-                check_tiff_bytes(data, path, img)  # DEFLATE checksums
         except RasterDecodeError as e:
             return None, ('unreadable_file', str(e))
         except Exception as e:  # truncated or corrupt pixel data

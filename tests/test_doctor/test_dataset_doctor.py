@@ -268,3 +268,33 @@ def test_images_the_loader_would_refuse(configs_dir, refsegrs_uint16_copy):
         cfg[f'{split}_dataloader'].dataset.pipeline[0].update(bands=(5, 2, 1))
     wrong = check_dataset(cfg, nproc=1, show_progress=False)
     assert any('asks for band 5' in e['message'] for e in wrong['errors'])
+
+
+def test_damaged_geotiff_and_vrt_images(refsegrs_copy, configs_dir,
+                                        tmp_path):
+    """A GeoTIFF whose DEFLATE data is damaged (decodes to garbage without
+    a word from libtiff) and a VRT named .tif are errors naming the file
+    (and the block)."""
+    import hostile_rasters as hr
+    import rasterio
+    src, _ = refsegrs_copy
+    root = _copy(src, tmp_path)
+    image = osp.join(root, 'images', '0.tif')
+    pixels = cv2.imread(image)[..., ::-1].transpose(2, 0, 1)
+    clean = str(tmp_path / 'clean.tif')
+    with rasterio.open(clean, 'w', driver='GTiff', width=64, height=64,
+                       count=3, dtype='uint8', tiled=True, blockxsize=32,
+                       blockysize=32, compress='deflate') as dst:
+        dst.write(pixels)
+    block = hr.damage_middle(clean, image, num=200)
+    hr.write_text(osp.join(root, 'images', '3.tif'),
+                  hr.vrt_sources(clean))
+    report = check_dataset(_cfg(osp.join(configs_dir, 'refsegrs.py'), root),
+                           nproc=1, show_progress=False)
+    assert not report['usable']
+    errors = {e['split']: e['message'] for e in report['errors']
+              if e['kind'] == 'unreadable_file'}
+    (r0, r1), (c0, c1) = block.values()
+    assert image in errors['train']
+    assert f'rows {r0}-{r1}, columns {c0}-{c1}' in errors['train']
+    assert 'images/3.tif' in errors['val'] and 'GDAL VRT' in errors['val']
