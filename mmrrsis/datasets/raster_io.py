@@ -673,19 +673,25 @@ class RasterFile:
 
     def _check_block(self, band: int, bx: int, by: int, bh: int, bw: int,
                      read: str) -> None:
+        if (band, bx, by) in self._checked:
+            return
+        self._checked.add((band, bx, by))
         offset = self.dataset.get_tag_item(f'BLOCK_OFFSET_{bx}_{by}', 'TIFF',
                                            bidx=band)
         size = self.dataset.get_tag_item(f'BLOCK_SIZE_{bx}_{by}', 'TIFF',
                                          bidx=band)
-        if not offset or not size or (offset, size) in self._checked:
-            return  # sparse (unwritten) block, or checked already
+        if not offset or not size:
+            return  # a sparse (unwritten) block
         raw = self._raw(int(offset), int(size))
         where = (f'band {band}, {read}; the block that fails holds rows '
                  f'{by * bh}-{(by + 1) * bh - 1}, columns {bx * bw}-'
                  f'{(bx + 1) * bw - 1}')
-        check_deflate_block(raw, int(size), f'the {self.what} {self.name}',
-                            where)
-        self._checked.add((offset, size))
+        try:
+            check_deflate_block(raw, int(size),
+                                f'the {self.what} {self.name}', where)
+        except RasterDecodeError:
+            self._checked.discard((band, bx, by))  # and on every read
+            raise
 
     def _raw(self, offset: int, size: int) -> bytes:
         if self._data is not None:
