@@ -3,28 +3,23 @@
 truncated GeoTIFF stops the run naming file, band and window, and a scene
 of absurd shape is refused before any pixel is read, naming the size
 rule."""
-import importlib.util
 import os.path as osp
 import time
 
 import numpy as np
 import pytest
 import rasterio
+from repo_tools import ROOT, load_tool
 
 from mmrrsis.apis import SceneInferencer
 from mmrrsis.datasets.raster_io import RasterSizeError
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LGCE_TINY = osp.join(ROOT, 'configs/tiny/lgce_swin-tiny_refsegrs-64x64.py')
 
 
 @pytest.fixture(scope='module')
 def tool():
-    spec = importlib.util.spec_from_file_location(
-        'infer_scene', osp.join(ROOT, 'tools', 'infer_scene.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_tool('tools/infer_scene.py')
 
 
 def _masks(report):

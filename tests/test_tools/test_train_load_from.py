@@ -1,26 +1,17 @@
 """tools/train.py with a load_from checkpoint that holds a NaN, a 1.97e37, an
 int64 or a wrongly shaped tensor stops before training with one error line
 naming the tensor (the checks of the inference path)."""
-import importlib.util
 import os.path as osp
 
 import pytest
 import torch
+from repo_tools import ROOT, load_tool
 
 from mmrrsis.apis import init_model
 from mmrrsis.datasets.synthetic import make_synthetic_refsegrs
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LAVT_TINY = osp.join(ROOT, 'configs/tiny/lavt_swin-tiny_refsegrs-64x64.py')
 KEY = 'decode_head.conv_seg.weight'
-
-
-def _train_tool():
-    spec = importlib.util.spec_from_file_location(
-        'train_tool', osp.join(ROOT, 'tools', 'train.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.fixture(scope='module')
@@ -60,7 +51,7 @@ def test_bad_load_from_exits_naming_the_tensor(tmp_path, setup, change,
     path = tmp_path / 'bad.pth'
     torch.save(dict(state_dict=state), path)
     with pytest.raises(SystemExit) as info:
-        _train_tool().main([
+        load_tool('tools/train.py').main([
             LAVT_TINY, '--work-dir', str(tmp_path / 'work'),
             '--cfg-options', f'load_from={path}', 'train_cfg.max_epochs=1',
             *options
