@@ -1,4 +1,4 @@
-"""The raster opener (mmrrsis/datasets/raster_io.py): formats told by
+"""The raster opener (mmrrsis/datasets/raster_io/): formats told by
 content, no VRT unless asked (and then checked), no side files, no network,
 no Python from a VRT, decode errors raised naming file, band and window,
 and the size rule. Each hostile fixture is shown to work on plain rasterio
