@@ -12,6 +12,12 @@ An interrupted run continues where it stopped when started again with the
 same arguments (``--restart`` starts over). The checkpoint is read without
 running code from it; ``--unsafe-load`` unpickles it completely (trusted
 files only).
+
+The scene is opened by :func:`mmrrsis.datasets.raster_io.open_raster`:
+GeoTIFF / COG, PNG, JPEG or JPEG 2000, told by content; a VRT mosaic only
+with ``--allow-vrt``. A run above the size rule (windows x window pixels x
+expressions > ``--max-pixels``) stops before any pixel is read, saying by
+how much.
 """
 import argparse
 import json
@@ -22,6 +28,7 @@ from mmengine.config import DictAction
 from mmrrsis.apis import CheckpointMismatchError, SceneInferencer
 from mmrrsis.apis.scene import evaluate_scene_masks
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
+from mmrrsis.datasets.raster_io import MAX_SCENE_PIXELS, limit_from_option
 from mmrrsis.utils import (
     add_scaling_args,
     add_unsafe_load_arg,
@@ -69,6 +76,15 @@ def parse_args(argv=None):
                         'per expression): print oIoU / mIoU')
     parser.add_argument('--restart', action='store_true',
                         help='do not resume an interrupted run')
+    parser.add_argument('--allow-vrt', action='store_true',
+                        help='open a VRT mosaic (e.g. from gdalbuildvrt) of '
+                        'local GeoTIFF / PNG / JPEG files; it is checked '
+                        'first (no raw bands, pixel functions, URLs or '
+                        '/vsi paths)')
+    parser.add_argument('--max-pixels', type=int, default=MAX_SCENE_PIXELS,
+                        help='the size rule: most pixels to compute '
+                        '(windows x window pixels x expressions); 0: no '
+                        f'limit. Default: {MAX_SCENE_PIXELS:,}')
     parser.add_argument('--device', help="'cpu' or 'cuda[:i]'")
     add_unsafe_load_arg(parser)
     parser.add_argument('--quiet', action='store_true', help='no progress '
@@ -107,10 +123,11 @@ def main(argv=None) -> dict:
             gsd=gsd, vectors=not args.no_vectors, gpkg=not args.no_gpkg,
             min_area=args.min_area, simplify=args.simplify,
             overview=not args.no_overview, resume=not args.restart,
-            show_progress=not args.quiet)
+            show_progress=not args.quiet, allow_vrt=args.allow_vrt,
+            max_pixels=limit_from_option(args.max_pixels))
         scores = (evaluate_scene_masks(result.masks, args.gt)
                   if args.gt else None)
-    except (FileNotFoundError, ValueError, TypeError,
+    except (FileNotFoundError, IsADirectoryError, ValueError, TypeError,
             CheckpointMismatchError, UnsafeCheckpointError,
             CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')

@@ -9,7 +9,11 @@ Examples::
 
 Checkpoints (``load_from``, ``--resume``) are read without running code
 from them; ``--unsafe-load`` unpickles them completely (trusted files
-only, e.g. checkpoints written by plain mmengine).
+only, e.g. checkpoints written by plain mmengine). Their weights are
+checked as for inference: NaN/Inf or absurd values, integer tensors for
+floating-point weights, and missing, unexpected or wrongly shaped keys stop
+the run naming the tensors (``--cfg-options load_from_strict=False`` loads
+only what fits and logs every key skipped).
 """
 import argparse
 import logging
@@ -22,7 +26,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
-from mmrrsis.apis import check_text_model
+from mmrrsis.apis import CheckpointMismatchError, check_text_model
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.engine import (
     DataNotFoundError,
@@ -145,7 +149,7 @@ def main(argv=None):
     try:
         runner.train()
     except (UnsafeCheckpointError, CorruptCheckpointError, ResumeError,
-            DistTimeoutError) as e:
+            CheckpointMismatchError, DistTimeoutError) as e:
         raise SystemExit(f'error: {e}') from None
     destroy_dist(runner)
 

@@ -30,6 +30,12 @@ from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from mmrrsis.apis.checkpoint import (
+    CheckpointMismatchError,
+    check_weights,
+    compare_state_dict,
+    state_dict_of,
+)
 from mmrrsis.compat import load_checkpoint_file
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
 from mmrrsis.utils.malloc import set_malloc_mmap_threshold
@@ -105,6 +111,12 @@ class RRSISRunner(Runner):
       :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``,
       zip CRCs checked); the top-level config key ``unsafe_load=True``
       (``tools/train.py --unsafe-load``) unpickles completely;
+    - **loaded weights are checked as for inference**
+      (:meth:`load_checkpoint`): NaN/Inf or absurd values and integer
+      tensors in place of floating-point weights are refused, naming the
+      tensors; missing, unexpected or wrongly shaped keys are refused too,
+      unless the top-level config key ``load_from_strict=False`` asks for a
+      partial load, which loads what fits and logs every key skipped;
     - **checkpoints are written atomically** (a temporary file moved into
       place with ``os.replace``, see
       :func:`~mmrrsis.engine.checkpoint_files.write_atomically`);
@@ -226,9 +238,16 @@ class RRSISRunner(Runner):
 
         As mmengine's, but read with
         :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``
-        unless ``unsafe_load``), and a message hub stored as plain data
-        (:class:`~mmrrsis.engine.RRSISCheckpointHook`) is turned back into
+        unless ``unsafe_load``), the weights checked
+        (:meth:`check_loaded_weights`), and a message hub stored as plain
+        data (:class:`~mmrrsis.engine.RRSISCheckpointHook`) turned back into
         ``HistoryBuffer`` objects.
+
+        Raises:
+            CorruptCheckpointError: NaN/Inf or absurd values.
+            CheckpointMismatchError: Integer tensors for floating-point
+                weights; missing, unexpected or wrongly shaped keys unless
+                ``load_from_strict=False``.
         """
         if revise_keys is None:
             revise_keys = [(r'^module.', '')]
@@ -239,6 +258,12 @@ class RRSISRunner(Runner):
                 filename, map_location=map_location,
                 unsafe_load=self.unsafe_load)
         self._preloaded = None
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        if isinstance(checkpoint, dict):
+            checkpoint['state_dict'] = self.check_loaded_weights(
+                model, checkpoint, filename,
+                strict or self.cfg.get('load_from_strict', True))
         if isinstance(checkpoint, dict) and isinstance(
                 checkpoint.get('message_hub'), dict):
             checkpoint['message_hub'] = message_hub_from_plain(
@@ -246,13 +271,57 @@ class RRSISRunner(Runner):
         self._resume_state = checkpoint.get('resume_state') if isinstance(
             checkpoint, dict) else None
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
         checkpoint = _load_checkpoint_to_model(
             model, checkpoint, strict, revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def check_loaded_weights(self, model: torch.nn.Module, checkpoint: dict,
+                             filename: str, strict: bool = True) -> dict:
+        """The checks of inference (:mod:`mmrrsis.apis.checkpoint`) on a
+        checkpoint loaded for training.
+
+        Args:
+            model (nn.Module): The model (unwrapped).
+            checkpoint (dict): The loaded checkpoint.
+            filename (str): Its file, for messages.
+            strict (bool): Refuse missing, unexpected and wrongly shaped
+                keys; else skip them, logging every key. Defaults to True.
+
+        Returns:
+            dict: The weights to load (without those skipped).
+
+        Raises:
+            CorruptCheckpointError: NaN/Inf or absurd values (named).
+            CheckpointMismatchError: Integer tensors for floating-point
+                weights (always); other mismatches when ``strict``.
+        """
+        state_dict = state_dict_of(checkpoint)
+        check_weights(state_dict, filename)
+        own = model.state_dict()
+        found = compare_state_dict(own, state_dict)
+        if found.dtypes or (strict and (found.missing or found.unexpected
+                                        or found.shapes)):
+            hint = ('\nTo load only the weights that fit (e.g. to start '
+                    'from another model), set load_from_strict=False in the '
+                    'config (--cfg-options load_from_strict=False); every '
+                    'key skipped is then logged.' if not found.dtypes else
+                    '')
+            raise CheckpointMismatchError(
+                found.summary(filename, model, len(state_dict), len(own)) +
+                hint)
+        skipped = ([f'{k} (missing from the checkpoint)'
+                    for k in found.missing] +
+                   [f'{k} (unknown to the model)' for k in found.unexpected] +
+                   [f'{found.lines[k]} (shape: checkpoint vs model)'
+                    for k in found.shapes])
+        if skipped:
+            self.logger.warning(
+                f'load_from_strict=False: {len(skipped)} keys of {filename} '
+                'skipped; these weights keep their initial values:\n  ' +
+                '\n  '.join(skipped))
+        return {k: v for k, v in state_dict.items() if k not in found.shapes}
 
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args,

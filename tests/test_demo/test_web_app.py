@@ -58,7 +58,8 @@ def test_bad_input_gives_a_message_and_the_server_keeps_serving(
     bad = tmp_path / 'broken.tif'
     bad.write_bytes(b'II*\x00this is not a tiff')
     out = _segment(client, str(bad), 'car')
-    assert out[4].startswith('**Error:** Cannot read broken.tif')
+    assert out[4].startswith('**Error:** Cannot read the image broken.tif')
+    assert '/' not in out[4].split('broken.tif')[0]  # no server folder
     assert out[0] is None and out[3] == []
     out = _segment(client, tile, ' \n  ')
     assert 'Type at least one expression' in out[4]

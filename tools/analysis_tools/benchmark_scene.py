@@ -66,7 +66,8 @@ def run_one(args) -> dict:
     result = inferencer(scene, args.texts,
                         osp.join(args.work_dir, f'out_{args.child}'),
                         resume=False, show_progress=False, overview=False,
-                        vectors=args.vectors)
+                        vectors=args.vectors,
+                        max_pixels=None)  # the sizes asked for, any size
     seconds = time.perf_counter() - start
     windows = result.summary['windows_run']
     return dict(

@@ -32,6 +32,7 @@ from PIL import Image
 
 from mmrrsis.apis import InferencePipeline, as_pair, init_model, pair_inputs
 from mmrrsis.datasets.band_scaling import BandScaling
+from mmrrsis.datasets.raster_io import MAX_SCENE_PIXELS, check_scene_size
 
 from .evaluate import evaluate_scene_masks
 from .outputs import (
@@ -328,7 +329,10 @@ class SceneInferencer:
                  overview: bool = True,
                  resume: bool = True,
                  show_progress: bool = True,
-                 progress: Optional[ProgressFn] = None) -> SceneResult:
+                 progress: Optional[ProgressFn] = None,
+                 allow_vrt: bool = False,
+                 max_pixels: Optional[int] = MAX_SCENE_PIXELS
+                 ) -> SceneResult:
         """Segment every expression on a scene and write the results.
 
         Args:
@@ -365,20 +369,37 @@ class SceneInferencer:
                 True.
             progress (callable, optional): Called as ``progress(done,
                 total)`` after each window. Defaults to None.
+            allow_vrt (bool): Open a VRT mosaic (e.g. from gdalbuildvrt)
+                of local GeoTIFF / PNG / JPEG files; the VRT is checked
+                first (:func:`~mmrrsis.datasets.raster_io.check_vrt`).
+                Defaults to False (a VRT is refused).
+            max_pixels (int, optional): The size rule: most pixels the run
+                may compute (windows x window pixels x expressions, on the
+                model grid), checked before any pixel is read; None: no
+                limit. Defaults to
+                :data:`~mmrrsis.datasets.raster_io.MAX_SCENE_PIXELS`.
 
         Returns:
             SceneResult: The files written and the summary.
+
+        Raises:
+            UnsupportedRasterError: A path or format the raster opener
+                refuses (a VRT without ``allow_vrt``, a URL, ...).
+            RasterDecodeError: Damaged or truncated data (the file, band
+                and window named).
+            RasterSizeError: Above the size rule.
         """
         rasterio = import_rasterio()
         with rasterio.Env(GDAL_CACHEMAX=self.gdal_cache_mb):
             return self._run(scene, texts, out_dir, bands, scale,
                              percentiles, min_value, max_value, gsd, vectors,
                              gpkg, min_area, simplify, overview, resume,
-                             show_progress, progress)
+                             show_progress, progress, allow_vrt, max_pixels)
 
     def _run(self, scene, texts, out_dir, bands, scale, percentiles,
              min_value, max_value, gsd, vectors, gpkg, min_area, simplify,
-             overview, resume, show_progress, progress) -> SceneResult:
+             overview, resume, show_progress, progress, allow_vrt,
+             max_pixels) -> SceneResult:
         start = time.perf_counter()
         scene = str(scene)
         if osp.isdir(scene):
@@ -404,7 +425,8 @@ class SceneInferencer:
         names = output_names(stem, texts)
         masks = [osp.join(out_dir, n['mask']) for n in names]
         scores = [osp.join(out_dir, n['score']) for n in names]
-        with SceneSource(scene, scaling, gsd) as source:
+        with SceneSource(scene, scaling, gsd, allow_vrt=allow_vrt) as source:
+            self.check_size(source, len(texts), max_pixels)
             state = RunState(
                 osp.join(out_dir, f'.{stem}.progress.json'),
                 self._fingerprint(scene, texts, scaling, source))
@@ -448,6 +470,25 @@ class SceneInferencer:
             seconds=round(seconds, 3))
         _write_json(osp.join(out_dir, f'{stem}_summary.json'), summary)
         return result
+
+    def check_size(self, source: SceneSource, expressions: int,
+                   max_pixels: Optional[int] = MAX_SCENE_PIXELS) -> int:
+        """The size rule of a run (see
+        :func:`~mmrrsis.datasets.raster_io.check_scene_size`).
+
+        Returns:
+            int: The pixels the run computes.
+
+        Raises:
+            RasterSizeError: Above the rule's limits.
+        """
+        return check_scene_size(
+            source.path,
+            window_spans(source.height, self.crop_size[0], self.stride[0]),
+            window_spans(source.width, self.crop_size[1], self.stride[1]),
+            expressions, self.num_classes,
+            min(source.height, self.crop_size[0] + BLOCK), max_pixels,
+            source.dataset.max_read_pixels)
 
     def _fingerprint(self, scene: str, texts: List[str],
                      scaling: BandScaling, source: SceneSource) -> dict:

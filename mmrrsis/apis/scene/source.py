@@ -1,14 +1,17 @@
 """A scene file read window by window as the model's 8-bit RGB input."""
 import contextlib
 import math
-import os.path as osp
 import warnings
 from typing import Optional, Tuple
 
 import numpy as np
 
 from mmrrsis.datasets.band_scaling import BandScaling, ScalingRange
+from mmrrsis.datasets.raster_io import open_raster
 from mmrrsis.utils.optional_deps import import_rasterio as _import_rasterio
+
+#: The scaling range before it is computed.
+_UNFITTED = object()
 
 
 def import_rasterio():
@@ -35,22 +38,27 @@ def is_georeferenced(dataset) -> bool:
 class SceneSource:
     """A scene read window by window, on the grid the model runs on.
 
-    The scene is opened with rasterio and never read whole: windows are
-    read as they are needed, and the scaling range (percentiles) is
-    computed once on a decimated read (nearest neighbour, at most
-    ``fit_pixels`` pixels; GDAL uses the file's overviews when it has
-    them). With ``gsd``, the model grid is the scene resampled to that
-    ground resolution (``average`` when shrinking, ``bilinear`` when
-    enlarging), read window by window with GDAL's resampling.
+    The scene is opened through the raster opener
+    (:func:`~mmrrsis.datasets.raster_io.open_raster`: formats allowed by
+    content, no side files, no network, decode errors raised) and never
+    read whole: windows are read as they are needed, and the scaling range
+    (percentiles) is computed once, at first use, on a decimated read
+    (nearest neighbour, at most ``fit_pixels`` pixels; GDAL uses the
+    file's internal overviews when it has them). With ``gsd``, the model
+    grid is the scene resampled to that ground resolution (``average``
+    when shrinking, ``bilinear`` when enlarging), read window by window
+    with GDAL's resampling.
 
     Args:
-        path (str): Scene file (GeoTIFF, or any raster GDAL reads: PNG,
-            JPEG, ...).
+        path (str): Scene file (GeoTIFF / COG, PNG, JPEG, JPEG 2000).
         scaling (BandScaling): Band selection and scaling.
         gsd (float, optional): Ground resolution (CRS units per pixel) the
             model runs at. Defaults to None (the scene's own grid).
         fit_pixels (int): Most pixels of the decimated read the
             percentiles come from. Defaults to 4,000,000.
+        allow_vrt (bool): Open a VRT mosaic (checked, see
+            :func:`~mmrrsis.datasets.raster_io.check_vrt`). Defaults to
+            False.
 
     Attributes:
         height, width (int): Size of the model grid.
@@ -63,21 +71,12 @@ class SceneSource:
                  path: str,
                  scaling: BandScaling,
                  gsd: Optional[float] = None,
-                 fit_pixels: int = 4_000_000) -> None:
-        rasterio = import_rasterio()
-        if not osp.exists(path):
-            raise FileNotFoundError(f'Scene file not found: {path}')
-        if osp.isdir(path):
-            raise IsADirectoryError(f'{path} is a directory, not a scene '
-                                    'file')
+                 fit_pixels: int = 4_000_000,
+                 allow_vrt: bool = False) -> None:
+        import_rasterio()
         self.path = path
         self.scaling = scaling
-        try:
-            with quiet_georeferencing():
-                self.dataset = rasterio.open(path)
-        except rasterio.errors.RasterioIOError as e:
-            raise ValueError(f'Cannot open the scene {path}: not a raster '
-                             f'file, or a corrupt one ({e})') from e
+        self.dataset = open_raster(path, allow_vrt=allow_vrt, what='scene')
         ds = self.dataset
         scaling.check(ds.dtypes[0], ds.count, path)
         self.indexes = scaling.indexes(ds.count, path)
@@ -92,7 +91,15 @@ class SceneSource:
             self._set_gsd(float(gsd))
         self.resampled = (self.height, self.width) != (ds.height, ds.width)
         self.transform = ds.transform @ ds.transform.scale(self.sx, self.sy)
-        self.range = self._fit(fit_pixels)
+        self._fit_pixels = fit_pixels
+        self._range = _UNFITTED
+
+    @property
+    def range(self) -> Optional[ScalingRange]:
+        """The fitted scaling range (computed at first use)."""
+        if self._range is _UNFITTED:
+            self._range = self._fit(self._fit_pixels)
+        return self._range
 
     def _set_gsd(self, gsd: float) -> None:
         ds = self.dataset
