@@ -1,0 +1,58 @@
+"""Building HuggingFace towers (SigLIP, SAM2) offline and loading their
+pretrained weights later.
+
+A tower component of mmrrsis builds its HuggingFace module from an
+architecture written in the config (``*_config`` dicts), with random
+weights, so building a model never reads the network; the pretrained
+weights named by ``pretrained`` are loaded by ``init_weights()``, which
+mmengine's runner calls before training (never at inference, where a
+checkpoint supplies every weight).
+"""
+import os.path as osp
+from typing import Callable, Optional
+
+from mmengine.logging import print_log
+from torch import nn
+
+
+def load_pretrained(loader: Callable[..., nn.Module], name: str,
+                    option: str) -> nn.Module:
+    """``loader(name)`` (a ``from_pretrained``), local files first.
+
+    Args:
+        loader (callable): E.g. ``SiglipModel.from_pretrained``.
+        name (str): A local folder or a hub model id.
+        option (str): The config key that names it, for the error.
+
+    Returns:
+        nn.Module: The loaded model.
+
+    Raises:
+        OSError: Neither in the local cache nor downloadable; the message
+            names ``option``.
+    """
+    try:
+        return loader(name, local_files_only=True)
+    except OSError:
+        if osp.isdir(name):
+            raise
+    try:
+        return loader(name)
+    except OSError as e:
+        raise OSError(
+            f'{option}="{name}": the pretrained weights are neither in the '
+            'local HuggingFace cache nor downloadable here. Download them '
+            'on a machine with network access (they land in the cache), '
+            f'or set {option} to a local folder, or to None to start from '
+            f'random weights. ({e})') from None
+
+
+def say_loaded(owner: str, name: str, lora: Optional[dict]) -> None:
+    """Log that ``owner`` loaded ``name`` (and that its adapters start at
+    zero)."""
+    note = ' (LoRA adapters start at zero)' if lora else ''
+    print_log(f'{owner}: pretrained weights loaded from {name}{note}',
+              logger='current')
+
+
+__all__ = ['load_pretrained', 'say_loaded']
