@@ -1,7 +1,8 @@
 # A tiny RSRefSeg2 for tests and CPU demos: the full model's layout (SAM 2
 # Hiera + FPN, prompt encoder, mask decoder; SigLIP text and vision towers;
-# the cascaded prompter; LoRA on the three towers) with widths of 8-64, at
-# 64 x 64 input, random weights, the vocabulary that ships with mmrrsis.
+# the cascaded prompter; LoRA on the three towers) with widths of 8-64
+# (SAM 2's mask decoder keeps its fixed MLP and head widths), at 64 x 64
+# input, random weights, the vocabulary that ships with mmrrsis.
 # Nothing is downloaded.
 _base_ = ['./rsrefseg2_sam2.1-l_siglip2-so400m.py']
 sam2_vision = dict(
@@ -9,7 +10,7 @@ sam2_vision = dict(
     backbone_config=dict(
         hidden_size=8,
         embed_dim_per_stage=[8, 16, 32, 64],
-        num_attention_heads_per_stage=[1, 1, 2, 2],
+        num_attention_heads_per_stage=[1, 2, 4, 8],
         blocks_per_stage=[1, 1, 2, 1],
         global_attention_blocks=[3],
         window_positional_embedding_background_size=[2, 2],
@@ -60,9 +61,7 @@ model = dict(
         vision_config=sam2_vision,
         prompt_encoder_config=dict(
             hidden_size=32, image_size=64, patch_size=16),
-        mask_decoder_config=dict(
-            hidden_size=32,
-            mlp_dim=64,
-            num_attention_heads=2,
-            iou_head_hidden_dim=32),
+        # SAM 2's decoder keeps its MLP width (2048), 8 heads and IoU head
+        # width (256) whatever the embedding width
+        mask_decoder_config=dict(hidden_size=32),
         pretrained=None))

@@ -6,7 +6,11 @@ import torch
 from mmengine.model import BaseModule, initialize
 from torch import Tensor, nn
 
-from mmrrsis.models.utils.hf_towers import load_pretrained, say_loaded
+from mmrrsis.models.utils.hf_towers import (
+    load_pretrained,
+    normalize_channels,
+    say_loaded,
+)
 from mmrrsis.models.utils.lora import adapt_or_freeze, load_base_weights
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
@@ -118,10 +122,10 @@ class SAM2ImageEncoder(BaseModule):
                                                      self.out_channels))
         self.pretrained = pretrained
         self.lora = None if lora is None else dict(lora)
-        self.register_buffer(
-            'mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer(
-            'std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        # kept as numbers: made in the input's dtype, so a float64 model
+        # normalises with float64 values
+        self.mean = tuple(float(v) for v in mean)
+        self.std = tuple(float(v) for v in std)
         adapt_or_freeze(self.sam, self.lora, freeze, 'backbone')
 
     def init_weights(self) -> None:
@@ -152,7 +156,7 @@ class SAM2ImageEncoder(BaseModule):
             list[Tensor]: ``num_feature_levels`` maps (B, C, H_i, W_i),
             high to low resolution, ``no_mem_embed`` added to the last.
         """
-        x = (inputs - self.mean.to(inputs.dtype)) / self.std.to(inputs.dtype)
+        x = normalize_channels(inputs, self.mean, self.std)
         out = self.sam(x)
         feats = list(out.fpn_hidden_states)
         feats[-1] = feats[-1] + self.no_mem_embed.view(1, -1, 1, 1).to(

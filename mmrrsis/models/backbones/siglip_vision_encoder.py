@@ -2,12 +2,15 @@
 tower out."""
 from typing import Optional, Sequence
 
-import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule, initialize
 from torch import Tensor
 
-from mmrrsis.models.utils.hf_towers import load_pretrained, say_loaded
+from mmrrsis.models.utils.hf_towers import (
+    load_pretrained,
+    normalize_channels,
+    say_loaded,
+)
 from mmrrsis.models.utils.lora import adapt_or_freeze, load_base_weights
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
@@ -62,10 +65,10 @@ class SiglipVisionEncoder(BaseModule):
         self.image_size = config.image_size
         self.grid_size = config.image_size // config.patch_size
         self.out_channels = config.hidden_size
-        self.register_buffer(
-            'mean', torch.tensor(mean).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer(
-            'std', torch.tensor(std).view(1, 3, 1, 1), persistent=False)
+        # kept as numbers: made in the input's dtype, so a float64 model
+        # normalises with float64 values
+        self.mean = tuple(float(v) for v in mean)
+        self.std = tuple(float(v) for v in std)
         adapt_or_freeze(self.siglip, self.lora, freeze, 'vision_encoder')
 
     def init_weights(self) -> None:
@@ -92,9 +95,7 @@ class SiglipVisionEncoder(BaseModule):
         Returns:
             Tensor: (B, N, C) tokens, N = grid_size ** 2.
         """
-        mean = self.mean.to(inputs.dtype)
-        std = self.std.to(inputs.dtype)
-        x = (inputs - mean) / std
+        x = normalize_channels(inputs, self.mean, self.std)
         x = F.interpolate(
             x,
             size=(self.image_size, self.image_size),

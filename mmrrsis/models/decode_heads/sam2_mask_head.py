@@ -197,15 +197,18 @@ class SAM2MaskHead(BaseModule):
 
     def position_grid(self, h: int, w: int) -> Tensor:
         """SAM's positional encoding of an h x w embedding, (1, C, h, w).
+
+        Computed in float32 whatever the model's dtype, as SAM 2's own
+        code does, then cast to the table's dtype.
         """
-        table = self.prompt_encoder.shared_embedding
-        grid = torch.ones((h, w),
-                          device=table.positional_embedding.device,
-                          dtype=table.positional_embedding.dtype)
+        table = self.prompt_encoder.shared_embedding.positional_embedding
+        grid = torch.ones((h, w), device=table.device, dtype=torch.float32)
         y = (grid.cumsum(dim=0) - 0.5) / h
         x = (grid.cumsum(dim=1) - 0.5) / w
-        return table(torch.stack([x, y], dim=-1)).permute(2, 0,
-                                                          1).unsqueeze(0)
+        coords = 2 * torch.stack([x, y], dim=-1) - 1
+        coords = 2 * math.pi * (coords @ table.to(torch.float32))
+        pe = torch.cat([coords.sin(), coords.cos()], dim=-1).to(table.dtype)
+        return pe.permute(2, 0, 1).unsqueeze(0)
 
     def mask_size(self, image: SAM2ImageFeatures) -> int:
         """Side of the dense prompt SAM takes: 4 x the embedding's."""

@@ -51,10 +51,11 @@ class SigmoidDiceLoss(BasePixelLoss):
             raise ValueError('SigmoidDiceLoss takes one logit channel, got '
                              f'{cls_score.shape[1]}')
         prob = cls_score[:, 0].sigmoid()
-        valid = (label != ignore_index).to(prob.dtype)
-        gt = (label == 1).to(prob.dtype) * valid
-        prob = (prob * valid).flatten(1)
-        gt = gt.flatten(1)
+        valid = label != ignore_index
+        # the 0/1 target in float32, as the reference sums it
+        gt = ((label == 1) & valid).flatten(1).float()
+        prob = (prob * valid.to(prob.dtype)).flatten(1)
         inter = (prob * gt).sum(1)
-        denom = (prob * prob).sum(1) + self.eps + (gt * gt).sum(1) + self.eps
-        return (1 - 2 * inter / denom).mean()
+        pred_sq = (prob * prob).sum(1) + self.eps
+        gt_sq = (gt * gt).sum(1) + self.eps
+        return (1 - 2 * inter / (pred_sq + gt_sq)).mean()

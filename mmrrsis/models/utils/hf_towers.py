@@ -9,10 +9,28 @@ mmengine's runner calls before training (never at inference, where a
 checkpoint supplies every weight).
 """
 import os.path as osp
-from typing import Callable, Optional
+from typing import Callable, Optional, Sequence
 
+import torch
 from mmengine.logging import print_log
-from torch import nn
+from torch import Tensor, nn
+
+
+def normalize_channels(images: Tensor, mean: Sequence[float],
+                       std: Sequence[float]) -> Tensor:
+    """``(images - mean) / std`` per channel, in the images' dtype.
+
+    Args:
+        images (Tensor): (B, C, H, W).
+        mean (Sequence[float]): C values.
+        std (Sequence[float]): C values.
+
+    Returns:
+        Tensor: (B, C, H, W).
+    """
+    kwargs = dict(dtype=images.dtype, device=images.device)
+    return (images - torch.tensor(mean, **kwargs).view(1, -1, 1, 1)) / \
+        torch.tensor(std, **kwargs).view(1, -1, 1, 1)
 
 
 def load_pretrained(loader: Callable[..., nn.Module], name: str,
@@ -55,4 +73,4 @@ def say_loaded(owner: str, name: str, lora: Optional[dict]) -> None:
               logger='current')
 
 
-__all__ = ['load_pretrained', 'say_loaded']
+__all__ = ['load_pretrained', 'normalize_channels', 'say_loaded']
