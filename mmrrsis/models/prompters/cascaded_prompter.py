@@ -442,6 +442,12 @@ class CascadedPrompter(BaseModule, TextConditioned):
             align_corners=True)
         dense_map = dense_map / dense_map.norm(p=2, dim=1, keepdim=True)
         sentence = text.pool('encoder')
+        if sentence.shape[-1] != dense_map.shape[1]:
+            raise ValueError(
+                f'CascadedPrompter compares the pooled text vector '
+                f'({sentence.shape[-1]} wide: the text encoder\'s projection '
+                f'size) with the image features ({dense_map.shape[1]} '
+                'wide): they must live in one space (SigLIP\'s).')
         sentence = sentence / sentence.norm(p=2, dim=1, keepdim=True)
         dense = torch.einsum('bchw,bc->bhw', dense_map, sentence)
         dense = dense.unsqueeze(1) * logit_scale.exp() + logit_bias
