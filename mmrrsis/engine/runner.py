@@ -301,56 +301,7 @@ class RRSISRunner(Runner):
         self._resume_state = None
         super().resume(filename, *args, **kwargs)
         state, self._resume_state = self._resume_state or {}, None
-        loop = self.train_loop
-        batches_done = 0
-        if isinstance(loop, EpochBasedTrainLoop):
-            per_epoch = len(loop.dataloader)
-            batches_done = self.iter - self.epoch * per_epoch
-            saved_length = state.get('epoch_length', per_epoch)
-            if batches_done and saved_length != per_epoch:
-                raise ResumeError(
-                    f'{filename} was saved after batch {self.iter} of a run '
-                    f'with {saved_length} batches per epoch; this run has '
-                    f'{per_epoch} (another batch size, number of processes '
-                    'or dataset), so the place inside the epoch is unknown. '
-                    'Resume from a checkpoint saved at the end of an epoch.')
-            if batches_done and not isinstance(loop,
-                                               RRSISEpochBasedTrainLoop):
-                raise ResumeError(
-                    f'{filename} was saved inside epoch {self.epoch + 1} '
-                    f'(after {batches_done} of its {per_epoch} batches), and '
-                    f'{type(loop).__name__} would train that epoch again '
-                    'from its start. Use train_cfg.type='
-                    "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
-                    'or resume from a checkpoint saved at the end of an '
-                    'epoch.')
-        rng = self._rank_rng_state(state)
-        if rng is None:
-            self.logger.warning(
-                f'{filename} holds no random states (not written by '
-                'RRSISCheckpointHook): the resumed run will not repeat an '
-                'uninterrupted one exactly.')
-        if isinstance(loop, RRSISEpochBasedTrainLoop):
-            loop.resume_inside_epoch(batches_done, rng)
-        elif rng is not None:
-            for problem in set_rng_state(rng):
-                self.logger.warning(f'Resume: {problem}.')
-
-    def _rank_rng_state(self, state: dict) -> Optional[dict]:
-        """This rank's saved random states (rank 0's, with a warning, when
-        the number of processes changed)."""
-        states = state.get('rng') or []
-        if not states:
-            return None
-        rank = get_rank()
-        if len(states) != self.world_size:
-            self.logger.warning(
-                f'The checkpoint holds random states of {len(states)} '
-                f'processes, this run has {self.world_size}: each starts '
-                'from those of rank 0, so the run will differ from an '
-                'uninterrupted one.')
-            rank = 0
-        return states[rank]
+        restore_position(self, filename, state)
 
     def _maybe_compile(self, target: str) -> None:
         """``compile`` in the config compiles the model's networks, not
@@ -406,6 +357,71 @@ class RRSISRunner(Runner):
             wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(
             wrapper_cfg, default_args=dict(module=model))
+
+
+def _rank_rng_state(runner, state: dict) -> Optional[dict]:
+    """This rank's saved random states (rank 0's, with a warning, when the
+    number of processes changed)."""
+    states = state.get('rng') or []
+    if not states:
+        return None
+    rank = get_rank()
+    if len(states) != runner.world_size:
+        runner.logger.warning(
+            f'The checkpoint holds random states of {len(states)} '
+            f'processes, this run has {runner.world_size}: each starts '
+            'from those of rank 0, so the run will differ from an '
+            'uninterrupted one.')
+        rank = 0
+    return states[rank]
+
+
+def restore_position(runner, filename: str, state: dict) -> None:
+    """After a runner resumed the weights, optimizer and counters of
+    ``filename``: put its loop at the saved place inside the epoch and
+    restore the saved random states (``state``: the checkpoint's
+    ``resume_state``, written by :class:`RRSISCheckpointHook`).
+
+    Shared by :class:`RRSISRunner` and
+    :class:`~mmrrsis.engine.RRSISFlexibleRunner`.
+
+    Raises:
+        ResumeError: The checkpoint was saved inside an epoch of another
+            length, or inside an epoch with a loop that would restart it.
+    """
+    loop = runner.train_loop
+    batches_done = 0
+    if isinstance(loop, EpochBasedTrainLoop):
+        per_epoch = len(loop.dataloader)
+        batches_done = runner.iter - runner.epoch * per_epoch
+        saved_length = state.get('epoch_length', per_epoch)
+        if batches_done and saved_length != per_epoch:
+            raise ResumeError(
+                f'{filename} was saved after batch {runner.iter} of a run '
+                f'with {saved_length} batches per epoch; this run has '
+                f'{per_epoch} (another batch size, number of processes '
+                'or dataset), so the place inside the epoch is unknown. '
+                'Resume from a checkpoint saved at the end of an epoch.')
+        if batches_done and not isinstance(loop, RRSISEpochBasedTrainLoop):
+            raise ResumeError(
+                f'{filename} was saved inside epoch {runner.epoch + 1} '
+                f'(after {batches_done} of its {per_epoch} batches), and '
+                f'{type(loop).__name__} would train that epoch again '
+                'from its start. Use train_cfg.type='
+                "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
+                'or resume from a checkpoint saved at the end of an '
+                'epoch.')
+    rng = _rank_rng_state(runner, state)
+    if rng is None:
+        runner.logger.warning(
+            f'{filename} holds no random states (not written by '
+            'RRSISCheckpointHook): the resumed run will not repeat an '
+            'uninterrupted one exactly.')
+    if isinstance(loop, RRSISEpochBasedTrainLoop):
+        loop.resume_inside_epoch(batches_done, rng)
+    elif rng is not None:
+        for problem in set_rng_state(rng):
+            runner.logger.warning(f'Resume: {problem}.')
 
 
 def build_runner(cfg) -> Runner:

@@ -304,7 +304,7 @@ def _reference_key(key: str) -> Optional[str]:
     if key.startswith('prompter.'):
         new = prompter_key(key[len('prompter.'):])
         return None if new is None else 'prompter.' + new
-    head = {
+    head = {  # 0-d tensors there, (1,) here (see convert_rsrefseg2)
         'decode_head.logit_scale1': 'decode_head.pixel_logit_scale',
         'decode_head.logit_bias1': 'decode_head.pixel_logit_bias',
         'decode_head.logit_scale2': 'decode_head.contrastive_loss.logit_scale',
@@ -380,7 +380,10 @@ def convert_rsrefseg2(checkpoint: Mapping,
     for key, value in state.items():
         new = _reference_key(key)
         if new is not None:
-            out[new] = value
+            # the head's 0-d logit scales are (1,) here (FSDP shards no
+            # 0-d parameter)
+            out[new] = value.reshape(1) if key.startswith(
+                'decode_head.') and value.dim() == 0 else value
             used.append(key)
     _stack_point_embeddings(state, SAM_PROMPT,
                             'decode_head.prompt_encoder.point_embed.weight',

@@ -145,9 +145,10 @@ class SAM2MaskHead(BaseModule):
         self.dynamic_multimask = dynamic_multimask
         # RSRefSeg2's head keeps these for a per-pixel text loss that its
         # recipe does not use (see the class docstring)
+        # (1,), not 0-d: FSDP shards no 0-d parameter
         self.pixel_logit_scale = nn.Parameter(
-            torch.tensor(math.log(1 / 0.07)))
-        self.pixel_logit_bias = nn.Parameter(torch.tensor(math.log(0.5)))
+            torch.full((1, ), math.log(1 / 0.07)))
+        self.pixel_logit_bias = nn.Parameter(torch.full((1, ), math.log(0.5)))
         self.pretrained = pretrained
         if isinstance(loss_decode, dict):
             loss_decode = [loss_decode]

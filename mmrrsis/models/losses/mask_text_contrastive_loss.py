@@ -65,8 +65,9 @@ class MaskTextContrastiveLoss(BaseModule):
         super().__init__()
         self.loss_weight = loss_weight
         self.loss_name = loss_name
-        self.logit_scale = nn.Parameter(torch.tensor(float(init_scale)))
-        self.logit_bias = nn.Parameter(torch.tensor(float(init_bias)))
+        # (1,), not 0-d: FSDP shards no 0-d parameter
+        self.logit_scale = nn.Parameter(torch.full((1, ), float(init_scale)))
+        self.logit_bias = nn.Parameter(torch.full((1, ), float(init_bias)))
 
     def init_weights(self) -> None:
         """The scale and bias keep their initial values."""

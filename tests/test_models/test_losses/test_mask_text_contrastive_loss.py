@@ -7,6 +7,7 @@ from mmrrsis.models.losses import MaskTextContrastiveLoss
 
 def test_matching_pairs_score_lower_than_swapped():
     loss = MaskTextContrastiveLoss(loss_weight=1.0)
+    assert loss.logit_scale.shape == (1, )  # FSDP shards no 0-d parameter
     assert torch.isclose(loss.logit_scale, torch.tensor(math.log(1 / 0.07)))
     assert torch.isclose(loss.logit_bias, torch.tensor(math.log(0.5)))
     # two images whose target pixels carry orthogonal features
@@ -23,4 +24,4 @@ def test_matching_pairs_score_lower_than_swapped():
     # the ground truth resized to the grid selects the top-left 2 x 2 cells
     empty = torch.zeros_like(label)
     assert torch.isclose(
-        loss(image, empty, text), torch.tensor(math.log(2.)))
+        loss(image, empty, text), torch.tensor([math.log(2.)]))
