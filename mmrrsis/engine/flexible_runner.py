@@ -10,11 +10,10 @@ from mmengine.runner import FlexibleRunner
 from mmrrsis.compat import load_checkpoint_file
 from mmrrsis.registry import RUNNERS, STRATEGIES
 
-from .checkpoint_files import ResumeError, find_resumable
 from .data_check import check_data_roots
 from .dist_timeout import naming_dist_timeouts
 from .resume_state import message_hub_from_plain
-from .runner import restore_position
+from .runner import newest_resumable, restore_position
 
 
 @RUNNERS.register_module()
@@ -135,20 +134,9 @@ class RRSISFlexibleRunner(FlexibleRunner):
                 path, map_location=get_device(),
                 unsafe_load=strategy.unsafe_load)
 
-        path, _, skipped = find_resumable(self.work_dir, read)
-        for line in skipped:
-            self.logger.warning(f'Resume: skipped {line}')
+        path, _ = newest_resumable(self, read)
         if path is None:
-            if skipped:
-                raise ResumeError(
-                    f'No checkpoint in {self.work_dir} can be resumed:\n- ' +
-                    '\n- '.join(skipped) +
-                    '\nStart a new run (another --work-dir), or resume a '
-                    'given file with --resume FILE.')
-            self.logger.info(f'No checkpoint in {self.work_dir} to resume '
-                             'from: training starts from the beginning.')
             return None
-        self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
         self.resume(path)
         self._has_loaded = True
 

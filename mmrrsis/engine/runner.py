@@ -275,22 +275,11 @@ class RRSISRunner(Runner):
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
         map_location = get_device()
-        path, checkpoint, skipped = find_resumable(
-            self.work_dir, lambda p: load_checkpoint_file(
+        path, checkpoint = newest_resumable(
+            self, lambda p: load_checkpoint_file(
                 p, map_location=map_location, unsafe_load=self.unsafe_load))
-        for line in skipped:
-            self.logger.warning(f'Resume: skipped {line}')
         if path is None:
-            if skipped:
-                raise ResumeError(
-                    f'No checkpoint in {self.work_dir} can be resumed:\n- ' +
-                    '\n- '.join(skipped) +
-                    '\nStart a new run (another --work-dir), or resume a '
-                    'given file with --resume FILE.')
-            self.logger.info(f'No checkpoint in {self.work_dir} to resume '
-                             'from: training starts from the beginning.')
             return None
-        self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
         self._preloaded = (path, checkpoint)
         self.resume(path)
         self._has_loaded = True
@@ -357,6 +346,34 @@ class RRSISRunner(Runner):
             wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(
             wrapper_cfg, default_args=dict(module=model))
+
+
+def newest_resumable(runner, read) -> tuple:
+    """The newest checkpoint of ``runner.work_dir`` that ``read`` loads
+    (:func:`find_resumable`), each one skipped logged with the reason.
+
+    Returns:
+        tuple: (path, checkpoint), (None, None) when the work dir holds
+        none (training starts from the beginning, said).
+
+    Raises:
+        ResumeError: Checkpoints exist but none loads.
+    """
+    path, checkpoint, skipped = find_resumable(runner.work_dir, read)
+    for line in skipped:
+        runner.logger.warning(f'Resume: skipped {line}')
+    if path is None:
+        if skipped:
+            raise ResumeError(
+                f'No checkpoint in {runner.work_dir} can be resumed:\n- ' +
+                '\n- '.join(skipped) +
+                '\nStart a new run (another --work-dir), or resume a given '
+                'file with --resume FILE.')
+        runner.logger.info(f'No checkpoint in {runner.work_dir} to resume '
+                           'from: training starts from the beginning.')
+        return None, None
+    runner.logger.info(f'Auto resumed from the latest checkpoint {path}.')
+    return path, checkpoint
 
 
 def _rank_rng_state(runner, state: dict) -> Optional[dict]:
