@@ -14,6 +14,87 @@ from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptMultiConfig
 
 
+def _corner_weights(size: int, out: int, ref: Tensor):
+    """Bilinear (align_corners) corners and weights along one axis:
+    (first index, second index, weight of the first, weight of the second),
+    each (out,)."""
+    if out == 1 or size == 1:
+        pos = torch.zeros(out, dtype=ref.dtype, device=ref.device)
+    else:
+        pos = torch.arange(out, dtype=ref.dtype, device=ref.device) * (
+            (size - 1) / (out - 1))
+    low = pos.long().clamp(max=size - 1)
+    high = (low + 1).clamp(max=size - 1)
+    frac = pos - low.to(ref.dtype)
+    return low, high, 1 - frac, frac
+
+
+def upsampled_cosine(feat: Tensor, vec: Tensor, size: int) -> Tensor:
+    """Cosine similarity between a vector and a feature map upsampled
+    bilinearly (``align_corners=True``) to ``size`` x ``size``, without
+    building the upsampled map.
+
+    Bilinear upsampling mixes the 4 cells around each output pixel,
+    ``u = sum_k w_k f_k``, so ``u . t = sum_k w_k (f_k . t)`` (the
+    upsampled map of ``f . t``) and ``|u|^2 = sum_{k,l} w_k w_l f_k . f_l``
+    needs only the dot products of each cell with itself and with its right,
+    lower and two diagonal neighbours, computed on the small grid. The same
+    values as ``cos(interpolate(feat), vec)`` (up to rounding), in
+    O(B * size^2) memory instead of O(B * C * size^2): for RSRefSeg2,
+    1152 x 256 x 256 floats (302 MB) less per expression.
+
+    Args:
+        feat (Tensor): (B, C, h, w) features.
+        vec (Tensor): (B, C) vectors.
+        size (int): Output side S.
+
+    Returns:
+        Tensor: (B, S, S) cosine similarities.
+    """
+    b, _, h, w = feat.shape
+    y0, y1, a0, a1 = _corner_weights(h, size, feat)
+    x0, x1, b0, b1 = _corner_weights(w, size, feat)
+    dots = F.interpolate(
+        torch.einsum('bchw,bc->bhw', feat, vec).unsqueeze(1),
+        size=(size, size),
+        mode='bilinear',
+        align_corners=True)[:, 0]
+
+    def pair(shift_y: int, shift_x: int, flip: bool = False) -> Tensor:
+        """f[i, j] . f[i + dy, j + dx] (or f[i, j + 1] . f[i + 1, j]),
+        zero where the neighbour is outside (its weight is 0 there)."""
+        out = feat.new_zeros(b, h, w)
+        if flip:
+            if h > 1 and w > 1:
+                out[:, :-1, :-1] = (feat[:, :, :-1, 1:] *
+                                    feat[:, :, 1:, :-1]).sum(1)
+            return out
+        hh, ww = h - shift_y, w - shift_x
+        if hh > 0 and ww > 0:
+            out[:, :hh, :ww] = (feat[:, :, :hh, :ww] *
+                                feat[:, :, shift_y:, shift_x:]).sum(1)
+        return out
+
+    norm, right, down = pair(0, 0), pair(0, 1), pair(1, 0)
+    diag, anti = pair(1, 1), pair(0, 0, flip=True)
+
+    def at(grid: Tensor, rows: Tensor, cols: Tensor) -> Tensor:
+        return grid[:, rows][:, :, cols]
+
+    ay0, ay1 = (a0 * a0)[:, None], (a1 * a1)[:, None]
+    bx0, bx1 = (b0 * b0)[None], (b1 * b1)[None]
+    ay01, bx01 = (a0 * a1)[:, None], (b0 * b1)[None]
+    sq = (ay0 * bx0 * at(norm, y0, x0) + ay0 * bx1 * at(norm, y0, x1) +
+          ay1 * bx0 * at(norm, y1, x0) + ay1 * bx1 * at(norm, y1, x1) +
+          2 * ay0 * bx01 * at(right, y0, x0) +
+          2 * ay1 * bx01 * at(right, y1, x0) +
+          2 * ay01 * bx0 * at(down, y0, x0) +
+          2 * ay01 * bx1 * at(down, y0, x1) + 2 * ay01 * bx01 *
+          (at(diag, y0, x0) + at(anti, y0, x0)))
+    return dots / (sq.clamp(min=0).sqrt() * vec.norm(p=2, dim=1).view(
+        b, 1, 1))
+
+
 class PrompterOutput(NamedTuple):
     """What :class:`CascadedPrompter` returns for B expressions.
 
@@ -287,8 +368,7 @@ class CascadedPrompter(BaseModule, TextConditioned):
                     P       <- PromptBlock(P, q2, V)            P: (B, P, C_p)
         sparse  = FFN(P)                                       (B, P, C_p)
         M       = Conv-BN-GELU-Conv(V as a map)                (B, C_i, h, w)
-        M       = bilinear(M -> S x S)                         (align_corners)
-        dense   = cos(M, t) * exp(s) + b                       (B, 1, S, S)
+        dense   = cos(bilinear(M -> S x S), t) * exp(s) + b    (B, 1, S, S)
 
     with learnable position embeddings for q1, q2 (Q, C_t), P (P, C_p) and
     the image grid (1, C_i, h0, w0; resized bicubically when the grid
@@ -298,7 +378,8 @@ class CascadedPrompter(BaseModule, TextConditioned):
     with ``padding='longest'`` the result depends on the batch's longest
     expression). Only the image path (step 1, step 2's image updates,
     the dense map) costs per image token; the image tokens themselves are
-    computed once per image.
+    computed once per image. The dense map's cosine is computed without
+    building the upsampled C_i x S x S map (:func:`upsampled_cosine`).
 
     The reference (``KyanChen/RSRefSeg2``, ``refseg/models/models.py``)
     configures these steps with lists of operation names; this class is
@@ -435,12 +516,7 @@ class CascadedPrompter(BaseModule, TextConditioned):
         sparse = self.sparse_fc2(F.gelu(self.sparse_fc1(prompts)))
 
         refined = image.transpose(1, 2).reshape(batch, -1, side, side)
-        dense_map = F.interpolate(
-            self.dense_conv(refined),
-            size=(mask_size, mask_size),
-            mode='bilinear',
-            align_corners=True)
-        dense_map = dense_map / dense_map.norm(p=2, dim=1, keepdim=True)
+        dense_map = self.dense_conv(refined)
         sentence = text.pool('encoder')
         if sentence.shape[-1] != dense_map.shape[1]:
             raise ValueError(
@@ -448,10 +524,9 @@ class CascadedPrompter(BaseModule, TextConditioned):
                 f'({sentence.shape[-1]} wide: the text encoder\'s projection '
                 f'size) with the image features ({dense_map.shape[1]} '
                 'wide): they must live in one space (SigLIP\'s).')
-        sentence = sentence / sentence.norm(p=2, dim=1, keepdim=True)
-        dense = torch.einsum('bchw,bc->bhw', dense_map, sentence)
+        dense = upsampled_cosine(dense_map, sentence, mask_size)
         dense = dense.unsqueeze(1) * logit_scale.exp() + logit_bias
         return PrompterOutput(sparse, dense, queries1, queries2, image_map)
 
 
-__all__ = ['CascadedPrompter', 'PrompterOutput']
+__all__ = ['CascadedPrompter', 'PrompterOutput', 'upsampled_cosine']

@@ -54,3 +54,17 @@ def test_text_and_image_spaces_must_agree():
     with pytest.raises(ValueError, match='one space'):
         _prompter()(torch.randn(3, 16, 24), text, torch.zeros(1),
                     torch.zeros(1), 12)
+
+
+def test_upsampled_cosine_is_the_cosine_of_the_upsampled_map():
+    from mmrrsis.models.prompters.cascaded_prompter import upsampled_cosine
+    for h, w, size in [(4, 4, 16), (3, 5, 7), (1, 1, 4), (8, 8, 8)]:
+        feat = torch.randn(2, 6, h, w, dtype=torch.float64)
+        vec = torch.randn(2, 6, dtype=torch.float64)
+        up = torch.nn.functional.interpolate(
+            feat, size=(size, size), mode='bilinear', align_corners=True)
+        expected = torch.einsum(
+            'bchw,bc->bhw', up / up.norm(dim=1, keepdim=True),
+            vec / vec.norm(dim=1, keepdim=True))
+        torch.testing.assert_close(
+            upsampled_cosine(feat, vec, size), expected, rtol=0, atol=1e-12)
