@@ -7,6 +7,7 @@ from mmengine.model import BaseModule, initialize
 from torch import Tensor, nn
 
 from mmrrsis.models.utils.hf_towers import (
+    checkpoint_layers,
     load_pretrained,
     normalize_channels,
     say_loaded,
@@ -99,6 +100,9 @@ class SAM2ImageEncoder(BaseModule):
         lora (dict, optional): LoRA config (peft), names relative to the
             ``Sam2VisionModel`` (``backbone.blocks.N.attn.qkv``,
             ``neck.convs.N``). Defaults to None.
+        with_cp (bool): Gradient checkpointing of the encoder's blocks
+            (:func:`~mmrrsis.models.utils.hf_towers.checkpoint_layers`).
+            Defaults to False.
         freeze (bool): Freeze the encoder when there is no LoRA. Defaults
             to False.
         init_cfg (dict | list[dict], optional): Defaults to None.
@@ -111,6 +115,7 @@ class SAM2ImageEncoder(BaseModule):
                  std: Sequence[float] = IMAGENET_STD,
                  lora: OptConfigType = None,
                  freeze: bool = False,
+                 with_cp: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         from transformers import Sam2VisionModel
@@ -127,6 +132,8 @@ class SAM2ImageEncoder(BaseModule):
         self.mean = tuple(float(v) for v in mean)
         self.std = tuple(float(v) for v in std)
         adapt_or_freeze(self.sam, self.lora, freeze, 'backbone')
+        if with_cp:
+            checkpoint_layers(self.sam)
 
     def init_weights(self) -> None:
         """Load ``pretrained``, or apply ``init_cfg``; never re-initialise

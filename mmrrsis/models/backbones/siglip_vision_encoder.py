@@ -7,6 +7,7 @@ from mmengine.model import BaseModule, initialize
 from torch import Tensor
 
 from mmrrsis.models.utils.hf_towers import (
+    checkpoint_layers,
     load_pretrained,
     normalize_channels,
     say_loaded,
@@ -43,6 +44,9 @@ class SiglipVisionEncoder(BaseModule):
         std (Sequence[float]): Per-channel std. Defaults to
             (0.5, 0.5, 0.5).
         lora (dict, optional): LoRA config (peft). Defaults to None.
+        with_cp (bool): Gradient checkpointing of the tower's layers
+            (:func:`~mmrrsis.models.utils.hf_towers.checkpoint_layers`).
+            Defaults to False.
         freeze (bool): Freeze the tower when there is no LoRA. Defaults to
             False.
         init_cfg (dict | list[dict], optional): Defaults to None.
@@ -55,6 +59,7 @@ class SiglipVisionEncoder(BaseModule):
                  std: Sequence[float] = (0.5, 0.5, 0.5),
                  lora: OptConfigType = None,
                  freeze: bool = False,
+                 with_cp: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         from transformers import SiglipVisionConfig, SiglipVisionModel
@@ -70,6 +75,8 @@ class SiglipVisionEncoder(BaseModule):
         self.mean = tuple(float(v) for v in mean)
         self.std = tuple(float(v) for v in std)
         adapt_or_freeze(self.siglip, self.lora, freeze, 'vision_encoder')
+        if with_cp:
+            checkpoint_layers(self.siglip)
 
     def init_weights(self) -> None:
         """Load ``pretrained``, or apply ``init_cfg``; never re-initialise

@@ -10,7 +10,11 @@ from mmengine.model import initialize
 from torch import Tensor, nn
 
 from mmrrsis.models.utils import TextFeatures
-from mmrrsis.models.utils.hf_towers import load_pretrained, say_loaded
+from mmrrsis.models.utils.hf_towers import (
+    checkpoint_layers,
+    load_pretrained,
+    say_loaded,
+)
 from mmrrsis.models.utils.lora import adapt_or_freeze, load_base_weights
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
@@ -92,6 +96,9 @@ class SiglipTextEncoder(BaseTextEncoder):
         padding (str): ``'longest'`` or ``'max_length'``. Defaults to
             ``'longest'``.
         lora (dict, optional): LoRA on the tower (peft). Defaults to None.
+        with_cp (bool): Gradient checkpointing of the tower's layers
+            (:func:`~mmrrsis.models.utils.hf_towers.checkpoint_layers`).
+            Defaults to False.
         freeze (bool): Freeze the tower (not the logit scale and bias)
             when there is no LoRA. Defaults to False.
         init_cfg (dict | list[dict], optional): Initialisation config of
@@ -106,6 +113,7 @@ class SiglipTextEncoder(BaseTextEncoder):
                  padding: str = 'longest',
                  lora: OptConfigType = None,
                  freeze: bool = False,
+                 with_cp: bool = False,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
         from transformers import SiglipTextConfig, SiglipTextModel
@@ -144,6 +152,8 @@ class SiglipTextEncoder(BaseTextEncoder):
         self.logit_scale = nn.Parameter(torch.zeros(1))
         self.logit_bias = nn.Parameter(torch.zeros(1))
         adapt_or_freeze(self.siglip, self.lora, freeze, 'text_encoder')
+        if with_cp:
+            checkpoint_layers(self.siglip)
 
     # ----------------------------------------------------- setup (C1)
     @staticmethod

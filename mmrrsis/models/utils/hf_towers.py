@@ -65,6 +65,31 @@ def load_pretrained(loader: Callable[..., nn.Module], name: str,
             f'random weights. ({e})') from None
 
 
+def checkpoint_layers(module: nn.Module) -> int:
+    """Turn on gradient checkpointing in every transformers layer of
+    ``module`` (``GradientCheckpointingLayer``: SigLIP's encoder layers,
+    SAM 2's Hiera blocks), non-reentrant: in training, a layer keeps only
+    its input and runs again in the backward pass (same results, less
+    memory, about a third more compute).
+
+    Returns:
+        int: The layers switched.
+    """
+    from functools import partial
+
+    from torch.utils.checkpoint import checkpoint
+    from transformers.modeling_layers import GradientCheckpointingLayer
+    layers = [
+        m for m in module.modules()
+        if isinstance(m, GradientCheckpointingLayer)
+    ]
+    for layer in layers:
+        layer.gradient_checkpointing = True
+        layer._gradient_checkpointing_func = partial(
+            checkpoint, use_reentrant=False)
+    return len(layers)
+
+
 def say_loaded(owner: str, name: str, lora: Optional[dict]) -> None:
     """Log that ``owner`` loaded ``name`` (and that its adapters start at
     zero)."""
@@ -73,4 +98,7 @@ def say_loaded(owner: str, name: str, lora: Optional[dict]) -> None:
               logger='current')
 
 
-__all__ = ['load_pretrained', 'normalize_channels', 'say_loaded']
+__all__ = [
+    'checkpoint_layers', 'load_pretrained', 'normalize_channels',
+    'say_loaded'
+]

@@ -156,3 +156,24 @@ def test_full_model_counts_match_the_reference(helpers):
                if '.lora_' in n)
     assert lora == 10_872_320
     assert count_parameters(model) == counts['total']
+
+
+def test_gradient_checkpointing_keeps_loss_and_gradients(helpers):
+    cfg = helpers.model_cfg(TINY)
+    plain = helpers.build_model(cfg, seed=3)
+    for tower in ('text_encoder', 'backbone', 'vision_encoder'):
+        cfg[tower]['with_cp'] = True
+    cp = helpers.build_model(cfg, seed=3)
+    cp.load_state_dict(plain.state_dict())
+    samples = helpers.make_samples(TEXTS[:2])
+    grads = []
+    for model in (plain, cp):
+        model.train()
+        losses = model.loss(_images(2, seed=5), samples)
+        sum(losses.values()).backward()
+        grads.append({n: p.grad.clone() for n, p in model.named_parameters()
+                      if p.grad is not None})
+    assert grads[0].keys() == grads[1].keys()
+    for name, grad in grads[0].items():
+        torch.testing.assert_close(grads[1][name], grad, rtol=1e-4,
+                                   atol=1e-6)
