@@ -51,6 +51,10 @@ def upsampled_cosine(feat: Tensor, vec: Tensor, size: int) -> Tensor:
     Returns:
         Tensor: (B, S, S) cosine similarities.
     """
+    if feat.dtype in (torch.float16, torch.bfloat16):
+        # the expansion of |u|^2 sums nine terms: not in half precision
+        return upsampled_cosine(feat.float(), vec.float(),
+                                size).to(feat.dtype)
     b, _, h, w = feat.shape
     y0, y1, a0, a1 = _corner_weights(h, size, feat)
     x0, x1, b0, b1 = _corner_weights(w, size, feat)
