@@ -123,9 +123,14 @@ class RRSISFlexibleRunner(FlexibleRunner):
     def load_or_resume(self) -> None:
         """As mmengine; automatic resume falls back to an older checkpoint
         when the newest does not load."""
-        if self._has_loaded or not (self._resume and self._load_from is None):
-            return super().load_or_resume()
+        from mmengine._strategy import DeepSpeedStrategy
         strategy = self.strategy
+        if self._has_loaded or not (self._resume and self._load_from is
+                                    None) or isinstance(
+                                        strategy, DeepSpeedStrategy):
+            # DeepSpeed's checkpoints are folders only DeepSpeed reads: the
+            # one last_checkpoint names (mmengine's rule)
+            return super().load_or_resume()
 
         def read(path: str) -> dict:
             if osp.isdir(path):  # a sharded FSDP checkpoint
