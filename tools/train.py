@@ -29,6 +29,7 @@ from mmrrsis.engine import (
     DataNotFoundError,
     DistTimeoutError,
     ResumeError,
+    StrategyUnavailableError,
     apply_strategy,
     build_runner,
     destroy_dist,
@@ -144,7 +145,8 @@ def main(argv=None):
 
     try:
         runner = build_runner(cfg)
-    except DataNotFoundError as e:  # before the model is built
+    except (DataNotFoundError, StrategyUnavailableError) as e:
+        # before the model is built
         raise SystemExit(f'error: {e}') from None
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model

@@ -18,6 +18,7 @@ from .strategies import (
     STRATEGY_PRESETS,
     RRSISDeepSpeedStrategy,
     RRSISFSDPStrategy,
+    StrategyUnavailableError,
     apply_strategy,
 )
 from .worker_seed import epoch_worker_init_fn
@@ -27,7 +28,8 @@ __all__ = [
     'RRSISCheckpointHook', 'RRSISDeepSpeedStrategy',
     'RRSISEpochBasedTrainLoop', 'RRSISFSDPStrategy', 'RRSISFlexibleRunner',
     'RRSISLoggerHook', 'RRSISRunner', 'STRATEGY_PRESETS', 'ResumeError',
-    'StepInBackwardOptimWrapper', 'apply_strategy',
+    'StepInBackwardOptimWrapper', 'StrategyUnavailableError',
+    'apply_strategy',
     'build_runner', 'check_data_roots', 'destroy_dist',
     'epoch_worker_init_fn', 'find_resumable', 'get_rng_state',
     'init_cpu_dist', 'message_hub_from_plain', 'naming_dist_timeouts',

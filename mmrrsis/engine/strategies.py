@@ -72,6 +72,10 @@ STRATEGY_PRESETS = dict(
 )
 
 
+class StrategyUnavailableError(RuntimeError):
+    """A training strategy's requirements are missing on this machine."""
+
+
 def _clip_norm(cfg) -> Optional[float]:
     """The gradient clipping of a config, wherever it is written."""
     clip = (cfg.get('optim_wrapper') or {}).get('clip_grad') or {}
@@ -283,6 +287,22 @@ class RRSISDeepSpeedStrategy(DeepSpeedStrategy):
 
     unsafe_load = False
 
+    def __init__(self, **kwargs) -> None:
+        try:
+            import deepspeed  # noqa: F401
+        except ImportError:
+            raise StrategyUnavailableError(
+                'strategy RRSISDeepSpeedStrategy needs DeepSpeed: pip '
+                'install -e ".[deepspeed]" (CUDA GPUs), or train with '
+                '--strategy fsdp (GPUs or CPU processes) or --strategy '
+                'ddp.') from None
+        if not torch.cuda.is_available():
+            raise StrategyUnavailableError(
+                'strategy RRSISDeepSpeedStrategy needs CUDA GPUs, which '
+                'this process does not see; train with --strategy fsdp '
+                '(CPU processes too) or --strategy ddp.')
+        super().__init__(**kwargs)
+
     def load_checkpoint(self,
                         filename: str,
                         *,
@@ -328,5 +348,5 @@ class RRSISDeepSpeedStrategy(DeepSpeedStrategy):
 
 __all__ = [
     'RRSISDeepSpeedStrategy', 'RRSISFSDPStrategy', 'STRATEGY_PRESETS',
-    'apply_strategy'
+    'StrategyUnavailableError', 'apply_strategy'
 ]

@@ -99,3 +99,13 @@ def test_apply_strategy_moves_the_clipping():
     assert cfg.strategy.gradient_clipping == 3.0
     with pytest.raises(ValueError, match='strategy must be one of'):
         apply_strategy(cfg, 'zero3')
+
+
+def test_deepspeed_without_its_requirements_says_what_to_do(tmp_path):
+    import importlib.util as util
+
+    from mmrrsis.engine import RRSISDeepSpeedStrategy, StrategyUnavailableError
+    if util.find_spec('deepspeed') and torch.cuda.is_available():
+        pytest.skip('DeepSpeed and a GPU are here')
+    with pytest.raises(StrategyUnavailableError, match='--strategy fsdp'):
+        RRSISDeepSpeedStrategy(work_dir=str(tmp_path))
