@@ -50,6 +50,7 @@ setup(
         geo=parse_requirements('geo'),
         app=parse_requirements('app'),
         optional=parse_requirements('optional'),
+        deepspeed=parse_requirements('deepspeed'),
     ),
     license='Apache License 2.0',
     zip_safe=False)

@@ -344,22 +344,11 @@ class RRSISRunner(Runner):
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
         map_location = get_device()
-        path, checkpoint, skipped = find_resumable(
-            self.work_dir, lambda p: load_checkpoint_file(
+        path, checkpoint = newest_resumable(
+            self, lambda p: load_checkpoint_file(
                 p, map_location=map_location, unsafe_load=self.unsafe_load))
-        for line in skipped:
-            self.logger.warning(f'Resume: skipped {line}')
         if path is None:
-            if skipped:
-                raise ResumeError(
-                    f'No checkpoint in {self.work_dir} can be resumed:\n- ' +
-                    '\n- '.join(skipped) +
-                    '\nStart a new run (another --work-dir), or resume a '
-                    'given file with --resume FILE.')
-            self.logger.info(f'No checkpoint in {self.work_dir} to resume '
-                             'from: training starts from the beginning.')
             return None
-        self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
         self._preloaded = (path, checkpoint)
         self.resume(path)
         self._has_loaded = True
@@ -370,56 +359,7 @@ class RRSISRunner(Runner):
         self._resume_state = None
         super().resume(filename, *args, **kwargs)
         state, self._resume_state = self._resume_state or {}, None
-        loop = self.train_loop
-        batches_done = 0
-        if isinstance(loop, EpochBasedTrainLoop):
-            per_epoch = len(loop.dataloader)
-            batches_done = self.iter - self.epoch * per_epoch
-            saved_length = state.get('epoch_length', per_epoch)
-            if batches_done and saved_length != per_epoch:
-                raise ResumeError(
-                    f'{filename} was saved after batch {self.iter} of a run '
-                    f'with {saved_length} batches per epoch; this run has '
-                    f'{per_epoch} (another batch size, number of processes '
-                    'or dataset), so the place inside the epoch is unknown. '
-                    'Resume from a checkpoint saved at the end of an epoch.')
-            if batches_done and not isinstance(loop,
-                                               RRSISEpochBasedTrainLoop):
-                raise ResumeError(
-                    f'{filename} was saved inside epoch {self.epoch + 1} '
-                    f'(after {batches_done} of its {per_epoch} batches), and '
-                    f'{type(loop).__name__} would train that epoch again '
-                    'from its start. Use train_cfg.type='
-                    "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
-                    'or resume from a checkpoint saved at the end of an '
-                    'epoch.')
-        rng = self._rank_rng_state(state)
-        if rng is None:
-            self.logger.warning(
-                f'{filename} holds no random states (not written by '
-                'RRSISCheckpointHook): the resumed run will not repeat an '
-                'uninterrupted one exactly.')
-        if isinstance(loop, RRSISEpochBasedTrainLoop):
-            loop.resume_inside_epoch(batches_done, rng)
-        elif rng is not None:
-            for problem in set_rng_state(rng):
-                self.logger.warning(f'Resume: {problem}.')
-
-    def _rank_rng_state(self, state: dict) -> Optional[dict]:
-        """This rank's saved random states (rank 0's, with a warning, when
-        the number of processes changed)."""
-        states = state.get('rng') or []
-        if not states:
-            return None
-        rank = get_rank()
-        if len(states) != self.world_size:
-            self.logger.warning(
-                f'The checkpoint holds random states of {len(states)} '
-                f'processes, this run has {self.world_size}: each starts '
-                'from those of rank 0, so the run will differ from an '
-                'uninterrupted one.')
-            rank = 0
-        return states[rank]
+        restore_position(self, filename, state)
 
     def _maybe_compile(self, target: str) -> None:
         """``compile`` in the config compiles the model's networks, not
@@ -475,6 +415,99 @@ class RRSISRunner(Runner):
             wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(
             wrapper_cfg, default_args=dict(module=model))
+
+
+def newest_resumable(runner, read) -> tuple:
+    """The newest checkpoint of ``runner.work_dir`` that ``read`` loads
+    (:func:`find_resumable`), each one skipped logged with the reason.
+
+    Returns:
+        tuple: (path, checkpoint), (None, None) when the work dir holds
+        none (training starts from the beginning, said).
+
+    Raises:
+        ResumeError: Checkpoints exist but none loads.
+    """
+    path, checkpoint, skipped = find_resumable(runner.work_dir, read)
+    for line in skipped:
+        runner.logger.warning(f'Resume: skipped {line}')
+    if path is None:
+        if skipped:
+            raise ResumeError(
+                f'No checkpoint in {runner.work_dir} can be resumed:\n- ' +
+                '\n- '.join(skipped) +
+                '\nStart a new run (another --work-dir), or resume a given '
+                'file with --resume FILE.')
+        runner.logger.info(f'No checkpoint in {runner.work_dir} to resume '
+                           'from: training starts from the beginning.')
+        return None, None
+    runner.logger.info(f'Auto resumed from the latest checkpoint {path}.')
+    return path, checkpoint
+
+
+def _rank_rng_state(runner, state: dict) -> Optional[dict]:
+    """This rank's saved random states (rank 0's, with a warning, when the
+    number of processes changed)."""
+    states = state.get('rng') or []
+    if not states:
+        return None
+    rank = get_rank()
+    if len(states) != runner.world_size:
+        runner.logger.warning(
+            f'The checkpoint holds random states of {len(states)} '
+            f'processes, this run has {runner.world_size}: each starts '
+            'from those of rank 0, so the run will differ from an '
+            'uninterrupted one.')
+        rank = 0
+    return states[rank]
+
+
+def restore_position(runner, filename: str, state: dict) -> None:
+    """After a runner resumed the weights, optimizer and counters of
+    ``filename``: put its loop at the saved place inside the epoch and
+    restore the saved random states (``state``: the checkpoint's
+    ``resume_state``, written by :class:`RRSISCheckpointHook`).
+
+    Shared by :class:`RRSISRunner` and
+    :class:`~mmrrsis.engine.RRSISFlexibleRunner`.
+
+    Raises:
+        ResumeError: The checkpoint was saved inside an epoch of another
+            length, or inside an epoch with a loop that would restart it.
+    """
+    loop = runner.train_loop
+    batches_done = 0
+    if isinstance(loop, EpochBasedTrainLoop):
+        per_epoch = len(loop.dataloader)
+        batches_done = runner.iter - runner.epoch * per_epoch
+        saved_length = state.get('epoch_length', per_epoch)
+        if batches_done and saved_length != per_epoch:
+            raise ResumeError(
+                f'{filename} was saved after batch {runner.iter} of a run '
+                f'with {saved_length} batches per epoch; this run has '
+                f'{per_epoch} (another batch size, number of processes '
+                'or dataset), so the place inside the epoch is unknown. '
+                'Resume from a checkpoint saved at the end of an epoch.')
+        if batches_done and not isinstance(loop, RRSISEpochBasedTrainLoop):
+            raise ResumeError(
+                f'{filename} was saved inside epoch {runner.epoch + 1} '
+                f'(after {batches_done} of its {per_epoch} batches), and '
+                f'{type(loop).__name__} would train that epoch again '
+                'from its start. Use train_cfg.type='
+                "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
+                'or resume from a checkpoint saved at the end of an '
+                'epoch.')
+    rng = _rank_rng_state(runner, state)
+    if rng is None:
+        runner.logger.warning(
+            f'{filename} holds no random states (not written by '
+            'RRSISCheckpointHook): the resumed run will not repeat an '
+            'uninterrupted one exactly.')
+    if isinstance(loop, RRSISEpochBasedTrainLoop):
+        loop.resume_inside_epoch(batches_done, rng)
+    elif rng is not None:
+        for problem in set_rng_state(rng):
+            runner.logger.warning(f'Resume: {problem}.')
 
 
 def build_runner(cfg) -> Runner:

@@ -220,3 +220,51 @@ def test_rmsin_swin_b_parameter_count(helpers):
     assert {'backbone.fusion.gates.3.0.weight',
             'backbone.fusion.visual_gates.3.2.weight',
             'backbone.fusion.intra.3.blocks.0.identity.weight'} <= frozen
+
+
+@pytest.mark.parametrize('dataset, lr, epochs, t_max', [
+    ('refsegrs', 2e-4, 600, 1200),
+    ('rrsisd', 1e-4, 300, 390),
+])
+def test_rsrefseg2_recipe(dataset, lr, epochs, t_max, helpers):
+    """RSRefSeg2's configs read as KyanChen/RSRefSeg2's
+    configs_RSRefSeg2/{refsegrs,rrsisd}_training.py."""
+    cfg = Config.fromfile(
+        osp.join(helpers.configs, 'rsrefseg2',
+                 f'rsrefseg2_sam2.1-l_siglip2-so400m_b8-{epochs}e_'
+                 f'{dataset}-1024x1024.py'))
+    assert cfg.default_scope == 'mmrrsis'
+    assert cfg.runner_type == 'RRSISFlexibleRunner'
+    strategy = cfg.strategy
+    assert strategy.type == 'RRSISDeepSpeedStrategy'
+    assert strategy.bf16.enabled and strategy.zero_optimization.stage == 2
+    assert strategy.gradient_clipping == 3.0
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('AdamW', lr, 0.05)
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end) == ('LinearLR',
+                                                             0.01, 5)
+    assert (cosine.type, cosine.T_max, cosine.begin, cosine.end,
+            cosine.eta_min_ratio) == ('CosineAnnealingLR', t_max,
+                                      epochs // 10, epochs, 0.01)
+    assert cfg.train_cfg.max_epochs == epochs
+    assert cfg.train_dataloader.batch_size == 8
+    resize = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t.type == 'Resize'][0]
+    assert resize.scale == (1024, 1024) and resize.keep_ratio
+    model = cfg.model
+    assert model.data_preprocessor.std == [255.] * 3
+    for tower in ('text_encoder', 'backbone', 'vision_encoder'):
+        assert model[tower].lora.r == model[tower].lora.lora_alpha == 16
+    assert model.decode_head.dynamic_multimask is True
+    assert [loss.loss_weight for loss in model.decode_head.loss_decode
+            ] == [5.0, 5.0]
+    assert cfg.default_hooks.checkpoint.save_best == 'mIoU'
+
+
+def test_rsrefseg2_synthetic_twin_builds(helpers):
+    model = helpers.build_model(
+        helpers.leaf_model_cfg(
+            'rsrefseg2/rsrefseg2_mini_1xb8-10e_synthetic-128x128.py'))
+    total, trainable = model.parameter_counts()['total']
+    assert total == trainable  # random towers: trained in full

@@ -18,6 +18,17 @@ and over a split of N expressions reports (in percent, like mmseg):
   several splits (RefCOCO's ``val``, ``testA`` and ``testB`` in one test
   run; the ``split`` metainfo).
 
+Names elsewhere (README, "Metric names"): RSRefSeg2's
+``RefSegIoUMetric`` reports ``cIoU_1`` (= our ``oIoU``), ``gIoU_1`` (= our
+``mIoU``; it picks its best checkpoint by it), ``seg_acc_X_1`` (= our
+``Prec@X``, but counting IoU strictly above X, ours at least X) and a
+"mIoU" (``mean_iou``) that averages the per-image IoU within each
+``category_name`` and then over the categories (our per-category mIoUs,
+averaged). Its RefSegRS test pipeline packs no category, so there that
+"mIoU" equals ``gIoU_1`` (every RefSegRS target is non-empty): a RefSegRS
+mIoU or gIoU of RSRefSeg2 (77.39 on test) is our mIoU. DiCoR's "gIoU" is
+our oIoU.
+
 Only (I, U, category, split) is kept per sample, so results gathered from
 several processes are tiny, and mmengine's ``collect_results`` (which
 interleaves the ranks' per-sample results back into dataset order and drops

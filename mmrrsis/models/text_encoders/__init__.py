@@ -1,9 +1,16 @@
 """Text encoders: raw referring expressions in, a TextFeatures record out."""
-from .base_text_encoder import BaseTextEncoder, ExpressionLog
+from .base_text_encoder import (
+    BaseTextEncoder,
+    ExpressionLog,
+    ExpressionTokenizer,
+    TokenizerUnavailableError,
+)
 from .bert_text_encoder import BertTextEncoder, build_bert_tokenizer
+from .siglip_text_encoder import SiglipTextEncoder
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
 
 __all__ = [
     'BaseTextEncoder', 'BertTextEncoder', 'ExpressionLog',
+    'ExpressionTokenizer', 'SiglipTextEncoder', 'TokenizerUnavailableError',
     'build_bert_tokenizer', 'TINY_VOCAB_NAME', 'tiny_vocab'
 ]

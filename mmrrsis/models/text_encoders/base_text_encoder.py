@@ -1,7 +1,8 @@
 """The interface every text encoder of mmrrsis implements."""
 import logging
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Union
+from dataclasses import dataclass
+from typing import Callable, Dict, List, Optional, Union
 
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
@@ -41,6 +42,28 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
             TextFeatures: The batch's word features, mask and (optional)
             sentence vectors.
         """
+
+
+class TokenizerUnavailableError(RuntimeError):
+    """A text encoder's tokenizer would need a download (contract C1)."""
+
+
+@dataclass
+class ExpressionTokenizer:
+    """A text encoder's tokenizer alone (contract C1).
+
+    Attributes:
+        encode (callable): str -> token ids, special tokens included,
+            before truncation.
+        max_tokens (int): The encoder's token limit.
+        unk_id (int, optional): Id of the unknown token, if any.
+        description (str): What the tokenizer is, for reports.
+    """
+
+    encode: Callable[[str], List[int]]
+    max_tokens: int
+    unk_id: Optional[int]
+    description: str
 
 
 class ExpressionLog:
@@ -90,4 +113,7 @@ class ExpressionLog:
         print_log(message, logger='current', level=logging.WARNING)
 
 
-__all__ = ['BaseTextEncoder', 'ExpressionLog']
+__all__ = [
+    'BaseTextEncoder', 'ExpressionLog', 'ExpressionTokenizer',
+    'TokenizerUnavailableError'
+]
