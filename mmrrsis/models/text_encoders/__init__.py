@@ -1,9 +1,11 @@
 """Text encoders: raw referring expressions in, a TextFeatures record out."""
 from .base_text_encoder import BaseTextEncoder, ExpressionLog
 from .bert_text_encoder import BertTextEncoder, build_bert_tokenizer
+from .phrase_bert_text_encoder import PhraseBertTextEncoder
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
 
 __all__ = [
     'BaseTextEncoder', 'BertTextEncoder', 'ExpressionLog',
-    'build_bert_tokenizer', 'TINY_VOCAB_NAME', 'tiny_vocab'
+    'PhraseBertTextEncoder', 'build_bert_tokenizer', 'TINY_VOCAB_NAME',
+    'tiny_vocab'
 ]
