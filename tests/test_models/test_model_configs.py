@@ -291,6 +291,7 @@ def test_fianet_reference_evaluation_config(helpers):
     for loader in (cfg.val_dataloader, cfg.test_dataloader):
         steps = [t.type for t in loader.dataset.pipeline]
         assert steps.index('LoadReferringAnnotations') < steps.index('Resize')
+        assert steps.index('AdoptNetworkSize') == steps.index('Resize') + 1
 
 
 def test_fianet_swin_b_parameter_counts_and_groups(helpers, capsys):

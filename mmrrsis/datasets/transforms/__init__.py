@@ -6,6 +6,7 @@ from .loading import (
     decode_segmentation,
     read_mask_file,
 )
+from .network_size import AdoptNetworkSize
 from .phrase_tokens import ObjectPositionPhrases
 from .random_boxes import RandomBoxes
 from .rs_loading import LoadRSImageFromFile
@@ -16,5 +17,5 @@ __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
     'ReferringRandomFlip', 'RandomBoxes', 'LoadRSImageFromFile',
-    'ObjectPositionPhrases'
+    'ObjectPositionPhrases', 'AdoptNetworkSize'
 ]
