@@ -19,7 +19,7 @@ from mmengine.config import Config, ConfigDict
 
 from mmrrsis.utils.config_utils import iter_dicts, type_name
 
-TEXT_ENCODERS = ('BertTextEncoder', )
+TEXT_ENCODERS = ('BertTextEncoder', 'PhraseBertTextEncoder')
 
 
 def load_config(config: Union[str, Path, Config, dict],

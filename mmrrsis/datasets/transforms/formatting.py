@@ -13,6 +13,10 @@ SEG_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
                  'reduce_zero_label')
 #: The referring keys packed in addition; always present in the metainfo.
 REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'category', 'split')
+#: Keys of text transforms a text encoder reads (its ``meta_keys``),
+#: packed when the sample has them: ``phrase_tokens``
+#: (:class:`ObjectPositionPhrases`, FIANet).
+TEXT_META_KEYS = ('phrase_tokens', )
 
 
 @TRANSFORMS.register_module()
@@ -45,12 +49,12 @@ class PackRRSISInputs(PackSegInputs):
     Args:
         meta_keys (Sequence[str]): Keys to pack into the metainfo, where the
             sample has them. Defaults to mmseg's keys plus the referring
-            keys.
+            keys and the text transforms' keys (``phrase_tokens``).
     """
 
     def __init__(self,
                  meta_keys: Sequence[str] = SEG_META_KEYS +
-                 REFERRING_META_KEYS) -> None:
+                 REFERRING_META_KEYS + TEXT_META_KEYS) -> None:
         super().__init__(meta_keys=tuple(meta_keys))
 
     def transform(self, results: dict) -> dict:

@@ -144,17 +144,28 @@ class RRSISEncoderDecoder(EncoderDecoder):
             texts.append(text)
         return texts
 
-    def encode_text(self, texts: List[str]) -> TextFeatures:
+    def encode_text(self,
+                    texts: List[str],
+                    metas: Optional[Sequence] = None) -> TextFeatures:
         """Run the text encoder.
 
         Args:
             texts (list[str]): B expressions.
+            metas (Sequence[SegDataSample | dict], optional): The B
+                samples (or their metainfo), for an encoder that reads
+                more than the string (its ``meta_keys``). Defaults to None.
 
         Returns:
             TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L) and
             ``sentence`` (B, C_t) or None.
         """
-        text = self.text_encoder(texts)
+        meta = {}
+        keys = getattr(self.text_encoder, 'meta_keys', ())
+        if keys:
+            infos = [m if isinstance(m, dict) else m.metainfo
+                     for m in metas or ()]
+            meta = {k: [info.get(k) for info in infos] or None for k in keys}
+        text = self.text_encoder(texts, **meta)
         if not isinstance(text, TextFeatures):
             raise TypeError(
                 f'{type(self.text_encoder).__name__} returned '
@@ -206,7 +217,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
             Tensor: (B, num_classes, H, W) logits.
         """
         if text is None:
-            text = self.encode_text(self.get_texts(batch_img_metas))
+            text = self.encode_text(
+                self.get_texts(batch_img_metas), batch_img_metas)
         x = self.extract_feat(inputs, text)
         if takes_text(self.decode_head):
             return self.decode_head.predict(x, text, batch_img_metas,
@@ -225,7 +237,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             dict[str, Tensor]: Loss components.
         """
-        text = self.encode_text(self.get_texts(data_samples))
+        text = self.encode_text(
+            self.get_texts(data_samples), data_samples)
         x = self.extract_feat(inputs, text)
         losses = dict()
         losses.update(
@@ -290,7 +303,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
         if data_samples is None:
             raise ValueError('RRSISEncoderDecoder needs data samples '
                              "carrying metainfo['text'].")
-        text = self.encode_text(self.get_texts(data_samples))
+        text = self.encode_text(
+            self.get_texts(data_samples), data_samples)
         x = self.extract_feat(inputs, text)
         if takes_text(self.decode_head):
             return self.decode_head.forward(x, text)
@@ -311,7 +325,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             Tensor: (B, num_classes, H, W) logits.
         """
-        text = self.encode_text(self.get_texts(batch_img_metas))
+        text = self.encode_text(
+                self.get_texts(batch_img_metas), batch_img_metas)
         h_stride, w_stride = self.test_cfg.stride
         h_crop, w_crop = self.test_cfg.crop_size
         batch_size, _, h_img, w_img = inputs.shape

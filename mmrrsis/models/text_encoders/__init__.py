@@ -6,11 +6,13 @@ from .base_text_encoder import (
     TokenizerUnavailableError,
 )
 from .bert_text_encoder import BertTextEncoder, build_bert_tokenizer
+from .phrase_bert_text_encoder import PhraseBertTextEncoder
 from .siglip_text_encoder import SiglipTextEncoder
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
 
 __all__ = [
     'BaseTextEncoder', 'BertTextEncoder', 'ExpressionLog',
-    'ExpressionTokenizer', 'SiglipTextEncoder', 'TokenizerUnavailableError',
-    'build_bert_tokenizer', 'TINY_VOCAB_NAME', 'tiny_vocab'
+    'ExpressionTokenizer', 'PhraseBertTextEncoder', 'SiglipTextEncoder',
+    'TokenizerUnavailableError', 'build_bert_tokenizer', 'TINY_VOCAB_NAME',
+    'tiny_vocab'
 ]

@@ -2,7 +2,7 @@
 import logging
 from abc import ABCMeta, abstractmethod
 from dataclasses import dataclass
-from typing import Callable, Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Tuple, Union
 
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
@@ -26,17 +26,29 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
     Subclasses set :attr:`out_channels` (C_t, the width the fusion and
     neck configs name as ``text_channels``) and implement
     :meth:`forward`.
+
+    An encoder that needs more of an expression than its string (e.g.
+    FIANet's object-word and spatial-phrase positions, which a pipeline
+    transform finds with NLTK) lists the data samples' metainfo keys it
+    reads in :attr:`meta_keys`; the segmentor then calls
+    ``text_encoder(texts, **{key: [meta[key] for each sample]})``, one
+    value per expression, in the order of ``texts``. A key a sample lacks
+    arrives as None; the encoder says which transform makes it.
     """
 
     #: width C_t of ``TextFeatures.words``
     out_channels: int
+    #: metainfo keys, besides ``'text'``, that :meth:`forward` takes
+    meta_keys: Tuple[str, ...] = ()
 
     @abstractmethod
-    def forward(self, texts: Union[str, List[str]]) -> TextFeatures:
+    def forward(self, texts: Union[str, List[str]], **meta) -> TextFeatures:
         """Encode a batch of expressions.
 
         Args:
             texts (str | list[str]): One expression or B expressions.
+            **meta: For each key of :attr:`meta_keys`, a list of B values
+                (the samples' metainfo).
 
         Returns:
             TextFeatures: The batch's word features, mask and (optional)

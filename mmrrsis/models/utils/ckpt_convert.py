@@ -306,7 +306,10 @@ def _convert(checkpoint: Mapping,
     return converted
 
 
-def save_converted(state_dict: Mapping, dst: str, source: str) -> None:
+def save_converted(state_dict: Mapping,
+                   dst: str,
+                   source: str,
+                   meta: Optional[Mapping] = None) -> None:
     """Write a converted state dict as an mmengine-style checkpoint.
 
     Saves ``dict(state_dict=..., meta=dict(converted_from=source))`` (only
@@ -318,6 +321,8 @@ def save_converted(state_dict: Mapping, dst: str, source: str) -> None:
             :func:`convert_rmsin`.
         dst (str): Output path.
         source (str): What it was converted from (kept in ``meta``).
+        meta (Mapping, optional): More ``meta`` entries (plain data, e.g.
+            the reference's saved arguments). Defaults to None.
     """
     if not any(k.startswith('text_encoder.') for k in state_dict):
         print_log(
@@ -329,7 +334,9 @@ def save_converted(state_dict: Mapping, dst: str, source: str) -> None:
     if osp.dirname(dst):
         os.makedirs(osp.dirname(dst), exist_ok=True)
     torch.save(
-        dict(state_dict=dict(state_dict), meta=dict(converted_from=source)),
+        dict(
+            state_dict=dict(state_dict),
+            meta=dict(dict(meta or {}), converted_from=source)),
         dst)
 
 
