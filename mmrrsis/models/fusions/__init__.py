@@ -1,10 +1,10 @@
 """Fusions: the per-stage language fusion that a language-aware backbone
 calls (see :class:`BaseFusion`)."""
-from .base_fusion import BaseFusion
+from .base_fusion import BaseFusion, build_stage_fusion
 from .pwam_fusion import PixelWordAttention, PWAMFusion
 from .rmsin_fusion import IntraScaleInteraction, RMSINFusion
 
 __all__ = [
     'BaseFusion', 'IntraScaleInteraction', 'PWAMFusion', 'PixelWordAttention',
-    'RMSINFusion'
+    'RMSINFusion', 'build_stage_fusion'
 ]
