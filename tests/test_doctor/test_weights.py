@@ -16,13 +16,6 @@ CONVNEXT_TINY = osp.join(ROOT, 'configs', 'tiny',
                          'lavt_convnext-tiny_refsegrs-64x64.py')
 LAVT_TINY = osp.join(ROOT, 'configs', 'tiny',
                      'lavt_swin-tiny_refsegrs-64x64.py')
-TINY_BERT = dict(
-    vocab_size=512,
-    hidden_size=32,
-    num_hidden_layers=2,
-    num_attention_heads=2,
-    intermediate_size=64,
-    max_position_embeddings=64)
 
 
 def _convnext(channels=(32, 64, 128, 256)):
@@ -133,7 +126,8 @@ def test_mmseg_swin_loader_rules(tmp_path):
 def _bert_folder(folder, weights=True, prefix='bert.'):
     from transformers import BertConfig, BertModel
     folder.mkdir()
-    config = BertConfig(**TINY_BERT)
+    config = BertConfig(
+        **Config.fromfile(LAVT_TINY).model.text_encoder.bert_config)
     config.save_pretrained(str(folder))
     from mmrrsis.models.text_encoders.tiny_vocab import tiny_vocab
     (folder / 'vocab.txt').write_text('\n'.join(tiny_vocab()) + '\n')
