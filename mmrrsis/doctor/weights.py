@@ -1,6 +1,6 @@
 """Check the pretrained weights a config names, before a long run.
 
-A config names pretrained files in two kinds of places:
+A config names pretrained files in three kinds of places:
 
 - ``init_cfg=dict(type='Pretrained', checkpoint=..., prefix=...)`` on any
   module (the Swin-B of the LAVT configs, mmpretrain's ConvNeXt-B or
@@ -8,7 +8,8 @@ A config names pretrained files in two kinds of places:
   cache, ``<torch hub dir>/checkpoints/<file name>``) or an
   ``open-mmlab://`` / ``mmcls://`` name (a URL from mmengine's lists);
 - a text encoder's ``pretrained`` (``bert-base-uncased``): a local folder
-  or a HuggingFace name, read from the HuggingFace cache.
+  or a HuggingFace name, read from the HuggingFace cache;
+- ``load_from``: a checkpoint of the whole model, which the runner loads.
 
 :func:`check_weights` resolves each one without any download, says which
 are missing and how to get them, and checks every local file against the
@@ -323,15 +324,17 @@ def keys_as_loaded(module: nn.Module, checkpoint: Mapping,
     return state
 
 
-def expected_tensors(module: nn.Module) -> Dict[str, torch.Size]:
-    """The parameters and learned buffers of ``module`` (name -> shape)
-    that an image checkpoint can hold: the language modules inside it
-    (e.g. the fusion of :class:`~mmrrsis.models.backbones.
-    LanguageAwareSwin`, trained from scratch) are left out."""
+def expected_tensors(module: nn.Module,
+                     skip_language: bool = True) -> Dict[str, torch.Size]:
+    """The parameters and learned buffers of ``module`` (name -> shape).
+
+    With ``skip_language`` (for an image checkpoint), the language modules
+    inside ``module`` (e.g. the fusion of :class:`~mmrrsis.models.
+    backbones.LanguageAwareSwin`, trained from scratch) are left out."""
     from mmrrsis.models.utils import MultiScaleTextModule
     language = tuple(
         name + '.' for name, sub in module.named_modules()
-        if name and isinstance(sub, MultiScaleTextModule))
+        if skip_language and name and isinstance(sub, MultiScaleTextModule))
     shapes = {name: p.shape for name, p in module.named_parameters()}
     shapes.update({
         name: b.shape
@@ -453,6 +456,12 @@ def check_weights(config, cfg_options: Optional[dict] = None,
             checks.append(check)
             if check.local and 'weights' in needed:
                 encoders.append((check, path, found['weights']))
+    if cfg.get('load_from'):  # a whole-model checkpoint the runner loads
+        name = str(cfg.load_from)
+        check = WeightCheck('load_from', name, 'checkpoint')
+        check.local, check.how_to_get = resolve_checkpoint(name)
+        checks.append(check)
+        inits.append((check, None))
     if not verify or not any(c.local for c in checks):
         return checks
 
@@ -460,8 +469,10 @@ def check_weights(config, cfg_options: Optional[dict] = None,
     for check, init in inits:
         if check.local is None:
             continue
-        modules = [(name, m) for name, m in model.named_modules()
-                   if _has_init(m, init)]
+        modules = [('', model)] if init is None else [
+            (name, m) for name, m in model.named_modules()
+            if _has_init(m, init)
+        ]
         if not modules:
             check.notes.append('no module of the built model carries this '
                                'init_cfg; not compared')
@@ -474,11 +485,11 @@ def check_weights(config, cfg_options: Optional[dict] = None,
         for name, module in modules:
             what = f'model.{name}' if name else 'the model'
             try:
-                state = keys_as_loaded(module, checkpoint, init)
+                state = keys_as_loaded(module, checkpoint, init or {})
             except KeyError as e:
                 check.problems.append(str(e.args[0]))
                 continue
-            compare(expected_tensors(module),
+            compare(expected_tensors(module, skip_language=bool(init)),
                     {k: tuple(v.shape) for k, v in state.items()
                      if isinstance(v, torch.Tensor)}, check, what)
     for check, path, weights in encoders:

@@ -199,3 +199,22 @@ def test_full_size_configs_resolve_offline(config, tmp_path, monkeypatch):
     assert all(c.local is None for c in checks)
     assert checks[1].name.startswith(
         'https://download.openmmlab.com/mmclassification/v0/')
+
+
+def test_load_from_is_a_whole_model_checkpoint(tmp_path):
+    from mmengine.registry import DefaultScope
+
+    from mmrrsis.registry import MODELS
+    cfg = Config.fromfile(LAVT_TINY)
+    with DefaultScope.overwrite_default_scope('mmrrsis'):
+        model = MODELS.build(cfg.model)
+    path = str(tmp_path / 'epoch_1.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
+    (check, ) = check_weights(LAVT_TINY, dict(load_from=path))
+    assert check.where == 'load_from' and check.ok, check.problems
+    # the fusion and the text encoder are expected in a model checkpoint
+    state = {k: v for k, v in model.state_dict().items()
+             if not k.startswith('backbone.fusion.')}
+    torch.save(dict(state_dict=state), path)
+    (check, ) = check_weights(LAVT_TINY, dict(load_from=path))
+    assert not check.ok and 'backbone.fusion.' in check.problems[0]
