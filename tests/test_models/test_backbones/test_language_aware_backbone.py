@@ -218,3 +218,27 @@ def test_tiny_twins_loss_and_predict(config, helpers):
                               helpers.make_samples(with_gt=False))
     assert results[0].pred_sem_seg.shape == (80, 96)
     assert not torch.allclose(base, other)  # reads the expression
+
+
+def test_encoder_init_cfg_loads_an_mmpretrain_classifier(tmp_path):
+    """The configs' path: a classification checkpoint (keys under
+    'backbone.', a head) through the encoder's own init_cfg with
+    prefix='backbone.', as mmengine's PretrainedInit loads it."""
+    from mmpretrain.models.backbones import ConvNeXt
+    torch.manual_seed(1)
+    source = ConvNeXt(**{k: v for k, v in TINY['convnext'].items()
+                         if k != 'type'}, out_indices=[3])
+    state = {'backbone.' + k: v for k, v in source.state_dict().items()}
+    state['head.fc.weight'] = torch.zeros(10, 256)
+    path = str(tmp_path / 'classifier.pth')
+    torch.save(dict(state_dict=state, meta=dict()), path)
+    model = build('convnext')
+    model.encoder.init_cfg = dict(
+        type='Pretrained', checkpoint=path, prefix='backbone.')
+    with torch.no_grad():
+        model.encoder.norm0.weight.fill_(3.)
+    model.init_weights()
+    for key, value in source.state_dict().items():
+        torch.testing.assert_close(model.encoder.state_dict()[key], value)
+    # not in the file: keeps what it had (the classifier has norm3 only)
+    assert (model.encoder.norm0.weight == 3.).all()
