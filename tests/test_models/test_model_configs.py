@@ -390,3 +390,45 @@ def test_fianet_swin_b_parameter_counts_and_groups(helpers, capsys):
     reference_decayed = 122_115_832 + 20_651_010 + 70_878_720
     decay = [p for p in decay if id(p) not in extra]
     assert sum(p.numel() for p in decay) + frozen == reference_decayed
+
+
+MMPRETRAIN_LAVT = {
+    # config: (encoder type, parameters of the whole model, of the encoder)
+    'mix/lavt_convnext-b_4xb8-40e_refsegrs-480x480.py':
+    ('mmpretrain.ConvNeXt', 228_427_394, 87_568_256),
+    'mix/lavt_swinv2-b_4xb8-40e_refsegrs-480x480.py':
+    ('mmpretrain.SwinTransformerV2', 227_754_746, 86_895_608),
+}
+
+
+@pytest.mark.parametrize('name', list(MMPRETRAIN_LAVT))
+def test_lavt_on_mmpretrain_backbones(name, helpers):
+    """LAVT's recipe and model with mmpretrain's ConvNeXt-B / SwinV2-B,
+    built at full size (BERT-base shape offline, nothing loaded)."""
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    encoder_type, total, encoder_params = MMPRETRAIN_LAVT[name]
+    assert cfg.default_scope == 'mmrrsis'
+    assert (cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_epochs,
+            cfg.train_dataloader.batch_size) == (5e-5, 40, 8)
+    backbone = cfg.model.backbone
+    assert backbone.type == 'LanguageAwareBackbone'
+    assert backbone.encoder.type == encoder_type
+    init = backbone.encoder.init_cfg
+    assert (init.type, init.prefix) == ('Pretrained', 'backbone.')
+    assert init.checkpoint.startswith(
+        'https://download.openmmlab.com/mmclassification/v0/')
+    assert '_in21k' in init.checkpoint  # ImageNet-21k, like LAVT's Swin-B
+    model_cfg = cfg.model.to_dict()
+    model_cfg['text_encoder'].update(
+        pretrained=None, bert_config=dict(), vocab='mmrrsis-tiny')
+    model_cfg['decode_head']['norm_cfg'] = dict(type='BN',
+                                                requires_grad=True)
+    model = helpers.build_model(model_cfg)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    assert count(model.backbone.encoder) == encoder_params
+    assert count(model.backbone.fusion) == 11_316_480  # LAVT's PWAMs+gates
+    assert count(model) == total
+    assert not model.backbone.fusion.gates[3][0].weight.requires_grad

@@ -1,6 +1,6 @@
 """Fusions: the per-stage language fusion that a language-aware backbone
 calls (see :class:`BaseFusion`)."""
-from .base_fusion import BaseFusion
+from .base_fusion import BaseFusion, build_stage_fusion
 from .fianet_fusion import (
     ChannelWeighting,
     FIANetFusion,
@@ -12,5 +12,5 @@ from .rmsin_fusion import IntraScaleInteraction, RMSINFusion
 __all__ = [
     'BaseFusion', 'IntraScaleInteraction', 'PWAMFusion', 'PixelWordAttention',
     'RMSINFusion', 'ChannelWeighting', 'FIANetFusion',
-    'ObjectPositionAlignment', 'WordAttention'
+    'ObjectPositionAlignment', 'WordAttention', 'build_stage_fusion'
 ]
