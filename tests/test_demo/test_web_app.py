@@ -36,8 +36,12 @@ def test_masks_equal_rrsis_inferencer(client, web_app, tmp_path):
     assert legend.count('class="legend-item"') == 2 and 'px' in legend
     assert len(gallery) == 2
     assert osp.isfile(overlay)
-    pngs = sorted(f for f in files if f.endswith('_mask.png'))
-    tifs = sorted(f for f in files if f.endswith('_mask.tif'))
+    # the client downloads each file into a folder named by its hash:
+    # order by file name (``<stem>_<k>_<slug>_mask``), not by full path
+    pngs = sorted((f for f in files if f.endswith('_mask.png')),
+                  key=osp.basename)
+    tifs = sorted((f for f in files if f.endswith('_mask.tif')),
+                  key=osp.basename)
     assert len(pngs) == 2 and len(tifs) == 2
     assert any(f.endswith('.geojson') for f in files)
     # the same weights in RRSISInferencer, on the same image
