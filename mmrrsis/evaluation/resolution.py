@@ -14,10 +14,13 @@ of a config, so they stay consistent (``tools/test.py --resolution``).
 """
 from typing import List
 
-from mmrrsis.utils.config_utils import find_steps, map_pipelines, type_name
-
-ANNOTATION_LOADERS = ('LoadReferringAnnotations', 'LoadAnnotations')
-RESIZES = ('Resize', 'RandomResize')
+from mmrrsis.utils.config_utils import (
+    ANNOTATION_LOADERS,
+    RESIZES,
+    find_steps,
+    map_pipelines,
+    type_name,
+)
 
 
 def reorder_pipeline(pipeline: List[dict], resolution: str) -> List[dict]:

@@ -1,4 +1,6 @@
-"""A scene file read window by window as the model's 8-bit RGB input."""
+"""The read stage of a scene: a scene file read window by window as the
+model's 8-bit RGB input (the file is opened in one place,
+:func:`open_raster`)."""
 import contextlib
 import math
 import os.path as osp
@@ -24,6 +26,66 @@ def quiet_georeferencing():
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', NotGeoreferencedWarning)
         yield
+
+
+def open_raster(path: str):
+    """Open a user's raster for reading (the one place scenes do it).
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        rasterio.DatasetReader: The open dataset.
+
+    Raises:
+        FileNotFoundError: A missing file.
+        IsADirectoryError: A folder.
+        ValueError: Not a raster file, or a corrupt one.
+    """
+    rasterio = import_rasterio()
+    if not osp.exists(path):
+        raise FileNotFoundError(f'Scene file not found: {path}')
+    if osp.isdir(path):
+        raise IsADirectoryError(f'{path} is a directory, not a scene file')
+    try:
+        with quiet_georeferencing():
+            return rasterio.open(path)
+    except rasterio.errors.RasterioIOError as e:
+        raise ValueError(f'Cannot open the scene {path}: not a raster '
+                         f'file, or a corrupt one ({e})') from e
+
+
+def inspect_raster(path: str) -> dict:
+    """Size, dtype, band count and the bands that look like R, G, B.
+
+    The RGB bands are read from the band descriptions (``red``, ...) or
+    the colour interpretation; without them, the first three bands (or
+    band 1 repeated for fewer than three).
+
+    Args:
+        path (str): The file.
+
+    Returns:
+        dict: ``height``, ``width``, ``count``, ``dtype``, ``bands``
+        (three 1-based indices) and ``georeferenced``.
+    """
+    from rasterio.enums import ColorInterp
+    with open_raster(path) as ds:
+        names = [(d or '').lower() for d in ds.descriptions]
+        interp = list(ds.colorinterp)
+        rgb = []
+        for name, ci in (('red', ColorInterp.red),
+                         ('green', ColorInterp.green),
+                         ('blue', ColorInterp.blue)):
+            if name in names:
+                rgb.append(names.index(name) + 1)
+            elif ci in interp:
+                rgb.append(interp.index(ci) + 1)
+        bands = rgb if len(rgb) == 3 else [1, 2, 3][:ds.count] + [1] * (
+            3 - min(3, ds.count))
+        return dict(height=ds.height, width=ds.width, count=ds.count,
+                    dtype=ds.dtypes[0], bands=bands,
+                    georeferenced=ds.crs is not None)
 
 
 def is_georeferenced(dataset) -> bool:
@@ -64,22 +126,15 @@ class SceneSource:
                  scaling: BandScaling,
                  gsd: Optional[float] = None,
                  fit_pixels: int = 4_000_000) -> None:
-        rasterio = import_rasterio()
-        if not osp.exists(path):
-            raise FileNotFoundError(f'Scene file not found: {path}')
-        if osp.isdir(path):
-            raise IsADirectoryError(f'{path} is a directory, not a scene '
-                                    'file')
         self.path = path
         self.scaling = scaling
-        try:
-            with quiet_georeferencing():
-                self.dataset = rasterio.open(path)
-        except rasterio.errors.RasterioIOError as e:
-            raise ValueError(f'Cannot open the scene {path}: not a raster '
-                             f'file, or a corrupt one ({e})') from e
+        self.dataset = open_raster(path)
         ds = self.dataset
-        scaling.check(ds.dtypes[0], ds.count, path)
+        try:
+            scaling.check(ds.dtypes[0], ds.count, path)
+        except ValueError:
+            ds.close()
+            raise
         self.indexes = scaling.indexes(ds.count, path)
         self.georeferenced = is_georeferenced(ds)
         self.crs = ds.crs

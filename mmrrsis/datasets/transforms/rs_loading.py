@@ -99,8 +99,7 @@ def read_raster_bytes(data: bytes, scaling: BandScaling,
     except RasterioIOError as e:
         raise ValueError(f'Cannot read the image {source}: not a raster '
                          f'file, or a corrupt one ({e})') from e
-    rng = scaling.fit(array, valid, source)
-    return scaling.apply(array, rng), valid
+    return scaling.to_rgb(array, valid, source), valid
 
 
 @TRANSFORMS.register_module()

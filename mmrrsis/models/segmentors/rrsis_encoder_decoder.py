@@ -2,6 +2,7 @@
 import logging
 from typing import List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
@@ -571,9 +572,10 @@ class RRSISEncoderDecoder(EncoderDecoder):
                 target is class 1) or 1 (sigmoid).
 
         Returns:
-            Tensor: (B, 1, H, W) probability of the target.
+            Tensor: (B, 1, H, W) float32 probability of the target.
         """
         channels = seg_logits.shape[1]
+        seg_logits = seg_logits.float()  # e.g. bf16 logits of autocast
         if channels == 1:
             return seg_logits.sigmoid()
         if channels == 2:
@@ -637,7 +639,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
 
         Per sample: padding removed, flips undone, logits resized
         (bilinear) to ``ori_shape``, then :meth:`predict_probs` and
-        :meth:`probs_to_mask`.
+        :meth:`probs_to_mask`, in float32 also under mixed precision
+        (autocast is switched off here).
 
         Args:
             seg_logits (Tensor): (B, K, H, W) logits.
@@ -650,6 +653,12 @@ class RRSISEncoderDecoder(EncoderDecoder):
             ``seg_logits``: (K, H, W) logits for a 2-class head, (1, H, W)
             probabilities for a sigmoid head (as mmseg).
         """
+        with torch.autocast(seg_logits.device.type, enabled=False):
+            return self._postprocess(seg_logits.float(), data_samples,
+                                     no_target)
+
+    def _postprocess(self, seg_logits: Tensor, data_samples: OptSampleList,
+                     no_target: Optional[Tensor]) -> SampleList:
         from mmseg.structures import SegDataSample
         batch_size, _, height, width = seg_logits.shape
         if data_samples is None:
