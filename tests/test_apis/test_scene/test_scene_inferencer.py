@@ -10,10 +10,8 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from rasterio.windows import Window
 
 from mmrrsis.apis import RRSISInferencer, SceneInferencer
-from mmrrsis.apis.scene.write import upsample_rows
 from mmrrsis.datasets.band_scaling import BandScalingError
 from mmrrsis.datasets.synthetic.geo_scene import make_synthetic_geo_scene
 from mmrrsis.utils import window_spans
@@ -357,24 +355,6 @@ def test_gsd_resamples_and_maps_back(inferencer, scene, tmp_path):
     same = _run(inferencer, scene['rgb8'], tmp_path / 'same', gsd=1.04,
                 vectors=False, overview=False)
     assert same.summary['model_grid']['resampled'] is False
-
-
-def test_upsample_rows_is_bilinear_and_seamless(tmp_path):
-    coarse = np.random.default_rng(0).random((13, 17)).astype(np.float32)
-    path = str(tmp_path / 'c.tif')
-    with rasterio.open(path, 'w', driver='GTiff', width=17, height=13,
-                       count=1, dtype='float32') as dst:
-        dst.write(coarse, 1)
-    expected = cv2.resize(coarse, (68, 52), interpolation=cv2.INTER_LINEAR)
-    with rasterio.open(path) as src:
-        whole = upsample_rows(src, 0, 52, 4., 4., 68)
-        strips = np.concatenate(
-            [upsample_rows(src, y, min(y + 5, 52), 4., 4., 68)
-             for y in range(0, 52, 5)])
-        window = src.read(1, window=Window(0, 0, 17, 13))
-    np.testing.assert_allclose(whole, expected, atol=1e-5)
-    np.testing.assert_array_equal(strips, whole)
-    assert window.shape == (13, 17)
 
 
 def test_bad_input_is_named(inferencer, scene, tmp_path):
