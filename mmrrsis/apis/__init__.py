@@ -1,10 +1,4 @@
 """Inference: build a model, predict masks of expressions, an inferencer."""
-from .checkpoint import (
-    MAX_ABS_WEIGHT,
-    CheckpointMismatchError,
-    check_weights,
-    load_checkpoint_checked,
-)
 from .inference import (
     as_pair,
     inference_model,
@@ -31,6 +25,12 @@ from .pipeline import InferencePipeline, get_test_pipeline_cfg
 from .predictor import WindowPredictor
 from .rrsis_inferencer import RRSISInferencer
 from .scene import SceneInferencer, SceneResult
+from .weights import (
+    MAX_ABS_WEIGHT,
+    CheckpointMismatchError,
+    check_weights,
+    load_checkpoint_checked,
+)
 
 __all__ = [
     'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType', 'as_pair',

@@ -1,11 +1,11 @@
 """Training machinery specific to mmrrsis."""
-from .checkpoint_files import ResumeError, find_resumable
 from .checkpoint_hook import RRSISCheckpointHook
 from .data_check import DataNotFoundError, check_data_roots
 from .dist_timeout import DistTimeoutError, naming_dist_timeouts
 from .logger_hook import RRSISLoggerHook
 from .loops import RRSISEpochBasedTrainLoop
 from .optimizers import AutocastOptimWrapper, StepInBackwardOptimWrapper
+from .resume_files import ResumeError, find_resumable
 from .resume_state import (
     get_rng_state,
     message_hub_from_plain,

@@ -36,10 +36,10 @@ from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
 from mmrrsis.utils import write_atomically
 from mmrrsis.utils.malloc import set_malloc_mmap_threshold
 
-from .checkpoint_files import ResumeError, find_resumable
 from .data_check import check_data_roots
 from .dist_timeout import naming_dist_timeouts
 from .loops import RRSISEpochBasedTrainLoop
+from .resume_files import ResumeError, find_resumable
 from .resume_state import message_hub_from_plain, set_rng_state
 from .worker_seed import epoch_worker_init_fn
 
