@@ -26,7 +26,8 @@ from .write import (
     map_back,
     output_names,
     raster_profile,
-    to_outputs,
+    to_probabilities,
+    to_rasters,
 )
 
 
@@ -110,19 +111,19 @@ def predict_part(job: SceneJob, source: SceneSource, plan: WindowPlan,
                    resumed_from_row=start)
         return
     mkdir_or_exist(osp.dirname(files[0]))
-    quantize = not source.resampled
+    rasters = not source.resampled
     writer = StripWriter(
         files,
         raster_profile(y1 - y0, source.width, None, None,
-                       'uint8' if quantize else 'float32',
-                       NODATA if quantize else None),
+                       'uint8' if rasters else 'float32',
+                       NODATA if rasters else None),
         create=record is None)
     predictor = make_predictor(job.texts)
+    convert = to_rasters if rasters else to_probabilities
 
     def sink(top, acc, wsum):
         valid = source.valid(top, top + acc.shape[2])
-        writer.write(top - y0,
-                     to_outputs(predictor, acc, wsum, valid, quantize))
+        writer.write(top - y0, convert(predictor, acc, wsum, valid))
 
     def saved(row):
         state.save(rows_done=row, complete=False, resumed_from_row=start)

@@ -181,45 +181,64 @@ class SceneOutputs:
         self.scores.write(y0, data[self.num:])
 
 
-def to_outputs(predictor, acc: np.ndarray, wsum: np.ndarray,
-               valid: np.ndarray, quantize: bool) -> np.ndarray:
-    """Finished rows: weighted logit sums -> the rasters' values, with the
-    model's rule (:meth:`~mmrrsis.apis.WindowPredictor.probs` /
-    ``masks``), a few rows at a time.
+def _blended_probs(predictor, acc: np.ndarray, wsum: np.ndarray,
+                   valid: np.ndarray):
+    """(first row, end row, probabilities (E, r, W), valid and seen by a
+    window (r, W)) of finished rows, :data:`CHUNK_ROWS` at a time (the
+    temporaries stay small)."""
+    rows = acc.shape[2]
+    for a in range(0, rows, CHUNK_ROWS):
+        b = min(a + CHUNK_ROWS, rows)
+        ok = valid[a:b] & (wsum[a:b] > 0)
+        yield a, b, predictor.probs(mean_logits(acc[:, :, a:b], wsum[a:b])), ok
+
+
+def to_rasters(predictor, acc: np.ndarray, wsum: np.ndarray,
+               valid: np.ndarray) -> np.ndarray:
+    """Finished rows: weighted logit sums -> the final rasters' values,
+    with the model's rule (:meth:`~mmrrsis.apis.WindowPredictor.probs` /
+    ``masks``).
 
     Args:
         predictor (WindowPredictor): The model's rule.
         acc (np.ndarray): (E, K, k, W) weighted logit sums.
         wsum (np.ndarray): (k, W) weight sums (0: no window ran).
         valid (np.ndarray): (k, W) bool, not nodata.
-        quantize (bool): The final rasters: (2E, k, W) uint8, the masks
-            (0, 1, 255 nodata) then the scores (probability x 254, 255
-            nodata). Otherwise the target probability (E, k, W) float32, 0
-            where invalid (a resampled grid, mapped back later).
 
     Returns:
-        np.ndarray: See ``quantize``.
+        np.ndarray: (2E, k, W) uint8: the masks (0, 1, 255 nodata), then
+        the scores (probability x 254, 255 nodata).
     """
     num, _, rows, width = acc.shape
-    out = (np.empty((2 * num, rows, width), np.uint8) if quantize else
-           np.empty((num, rows, width), np.float32))
-    for a in range(0, rows, CHUNK_ROWS):
-        b = min(a + CHUNK_ROWS, rows)
-        ok = valid[a:b] & (wsum[a:b] > 0)
-        prob = predictor.probs(mean_logits(acc[:, :, a:b], wsum[a:b]))
-        if not quantize:
-            out[:, a:b] = np.where(ok, prob, 0.)
-            continue
+    out = np.empty((2 * num, rows, width), np.uint8)
+    for a, b, prob, ok in _blended_probs(predictor, acc, wsum, valid):
         out[:num, a:b] = np.where(ok, predictor.masks(prob), NODATA)
         out[num:, a:b] = np.where(
             ok, np.rint(prob * SCORE_SCALE).astype(np.uint8), NODATA)
     return out
 
 
+def to_probabilities(predictor, acc: np.ndarray, wsum: np.ndarray,
+                     valid: np.ndarray) -> np.ndarray:
+    """Finished rows of a resampled grid: the target probabilities (mapped
+    back to the scene's grid later, :func:`map_back`).
+
+    Args: see :func:`to_rasters`.
+
+    Returns:
+        np.ndarray: (E, k, W) float32, 0 where invalid.
+    """
+    num, _, rows, width = acc.shape
+    out = np.empty((num, rows, width), np.float32)
+    for a, b, prob, ok in _blended_probs(predictor, acc, wsum, valid):
+        out[:, a:b] = np.where(ok, prob, 0.)
+    return out
+
+
 def quantize_probs(predictor, prob: np.ndarray,
                    valid: np.ndarray) -> np.ndarray:
     """Probabilities on the scene's grid -> (2E, k, W) uint8 masks then
-    scores (see :func:`to_outputs`)."""
+    scores (see :func:`to_rasters`)."""
     mask = np.where(valid, predictor.masks(prob).astype(np.uint8), NODATA)
     score = np.where(valid, np.rint(prob * SCORE_SCALE), NODATA)
     return np.concatenate([mask, score]).astype(np.uint8)

@@ -14,7 +14,8 @@ from mmrrsis.apis.scene.write import (
     assemble,
     output_names,
     raster_profile,
-    to_outputs,
+    to_probabilities,
+    to_rasters,
     upsample_rows,
 )
 
@@ -30,14 +31,14 @@ class _Rule:
         return probs > 0.5
 
 
-def test_to_outputs_masks_scores_and_nodata():
+def test_rasters_and_probabilities_with_the_rule():
     rng = np.random.default_rng(0)
     acc = rng.standard_normal((2, 2, 40, 8)).astype(np.float32)
     wsum = np.full((40, 8), 2., np.float32)
     wsum[0, 0] = 0  # no window ran there
     valid = np.ones((40, 8), bool)
     valid[5, :] = False
-    out = to_outputs(_Rule(), acc, wsum, valid, quantize=True)
+    out = to_rasters(_Rule(), acc, wsum, valid)
     assert out.shape == (4, 40, 8) and out.dtype == np.uint8
     prob = _Rule().probs(acc / 2)
     assert (out[:2, 5] == NODATA).all() and (out[:, 0, 0] == NODATA).all()
@@ -45,7 +46,7 @@ def test_to_outputs_masks_scores_and_nodata():
     np.testing.assert_array_equal(out[:2][:, ok], (prob > 0.5)[:, ok])
     np.testing.assert_array_equal(out[2:][:, ok],
                                   np.rint(prob * 254)[:, ok])
-    floats = to_outputs(_Rule(), acc, wsum, valid, quantize=False)
+    floats = to_probabilities(_Rule(), acc, wsum, valid)
     assert floats.dtype == np.float32 and (floats[:, 5] == 0).all()
     np.testing.assert_allclose(floats[:, ok], prob[:, ok])
 
