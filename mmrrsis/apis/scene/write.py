@@ -223,7 +223,11 @@ def to_probabilities(predictor, acc: np.ndarray, wsum: np.ndarray,
     """Finished rows of a resampled grid: the target probabilities (mapped
     back to the scene's grid later, :func:`map_back`).
 
-    Args: see :func:`to_rasters`.
+    Args:
+        predictor (WindowPredictor): The model's rule.
+        acc (np.ndarray): (E, K, k, W) weighted logit sums.
+        wsum (np.ndarray): (k, W) weight sums (0: no window ran).
+        valid (np.ndarray): (k, W) bool, not nodata.
 
     Returns:
         np.ndarray: (E, k, W) float32, 0 where invalid.
