@@ -31,7 +31,10 @@ class WindowPredictor:
     Args:
         model (nn.Module): A segmentor from :func:`~mmrrsis.apis.init_model`
             (``cfg``, ``data_preprocessor``, ``encode_text``,
-            ``window_outputs``, ``predict_probs``, ``probs_to_mask``).
+            ``image_features_are_text_free``, ``encode_image`` /
+            ``decode_text`` or ``encode_decode``, ``predict_probs``,
+            ``probs_to_mask``; ``window_outputs`` and
+            ``no_target_logits`` when it has a no-target branch).
         texts (Sequence[str]): The expressions.
         pipeline (InferencePipeline, optional): Prepares windows and
             cleans the expressions. Defaults to None (the config's test
@@ -112,11 +115,24 @@ class WindowPredictor:
                 metas = [dict(base, text=self.texts[s + i]) for i in range(n)]
                 batch = None if image_feats is not None else \
                     inputs.expand(n, -1, -1, -1).contiguous()
-                logits, no_target = model.window_outputs(
-                    batch, metas, self.text.rows(slice(s, s + n)),
-                    image_feats=image_feats)
-                out.append(model.no_target_logits(logits.float(), no_target))
+                out.append(self._outputs(batch, metas,
+                                         self.text.rows(slice(s, s + n)),
+                                         image_feats))
         return torch.cat(out)
+
+    def _outputs(self, batch: Optional[Tensor], metas: List[dict], text,
+                 image_feats: Optional[list]) -> Tensor:
+        """A segmentor's logits of a window batch: ``window_outputs``
+        (RRSISEncoderDecoder: with the no-target branch's votes), else the
+        contract's ``decode_text`` / ``encode_decode``."""
+        model = self.model
+        if hasattr(model, 'window_outputs'):
+            logits, no_target = model.window_outputs(
+                batch, metas, text, image_feats=image_feats)
+            return model.no_target_logits(logits.float(), no_target)
+        if image_feats is not None:
+            return model.decode_text(image_feats, text, metas).float()
+        return model.encode_decode(batch, metas, text).float()
 
     def window_logits(self, bgr: np.ndarray) -> np.ndarray:
         """:meth:`logits` of an (h, w, 3) uint8 BGR window, as numpy.

@@ -270,7 +270,8 @@ def assemble(parts: Sequence[Tuple[int, int, Sequence[str]]],
     rasterio = import_rasterio()
     from rasterio.windows import Window
     for y0, y1, files in parts:
-        sources = [rasterio.open(f) for f in files]
+        with quiet_georeferencing():  # parts carry no georeferencing
+            sources = [rasterio.open(f) for f in files]
         try:
             for a in range(y0, y1, strip):
                 b = min(a + strip, y1)

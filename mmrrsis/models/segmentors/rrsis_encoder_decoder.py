@@ -304,6 +304,20 @@ class RRSISEncoderDecoder(EncoderDecoder):
             return logits, None
         return logits, self.no_target_head(x, text).sigmoid()
 
+    def _features(self, inputs: Optional[Tensor], text: TextFeatures,
+                  image_feats: Optional[List[Tensor]]) -> List[Tensor]:
+        """The decode head's maps, from images or from (batch 1 or B)
+        :meth:`encode_image` features broadcast to the B expressions."""
+        if image_feats is None:
+            return self.extract_feat(inputs, text)
+        batch = text.words.shape[0]
+        feats = [
+            f.expand(batch, *f.shape[1:])
+            if f.shape[0] == 1 and batch > 1 else f for f in image_feats
+        ]
+        return self._text_side(feats, text,
+                               self._necks()[self._image_neck_count():])
+
     def decode_text(self, image_feats: List[Tensor], text: TextFeatures,
                     batch_img_metas: List[dict]) -> Tensor:
         """Logits of expressions from :meth:`encode_image`'s features.
@@ -318,8 +332,29 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             Tensor: (B, K, H, W) logits at the input size.
         """
-        return self.window_outputs(None, batch_img_metas, text,
-                                   image_feats=image_feats)[0]
+        x = self._features(None, text, image_feats)
+        return self.decode(x, text, batch_img_metas)[0]
+
+    def encode_decode(self,
+                      inputs: Tensor,
+                      batch_img_metas: List[dict],
+                      text: Optional[TextFeatures] = None) -> Tensor:
+        """Logits at the input size.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W) images.
+            batch_img_metas (list[dict]): Metainfo, with 'text' when
+                ``text`` is None.
+            text (TextFeatures, optional): Encoded text, to reuse across
+                crops. Defaults to None (encoded here).
+
+        Returns:
+            Tensor: (B, num_classes, H, W) logits.
+        """
+        if text is None:
+            text = self.encode_text(self.get_texts(batch_img_metas))
+        x = self.extract_feat(inputs, text)
+        return self.decode(x, text, batch_img_metas)[0]
 
     def window_outputs(self,
                        inputs: Optional[Tensor],
@@ -329,6 +364,10 @@ class RRSISEncoderDecoder(EncoderDecoder):
                        with_no_target: bool = True
                        ) -> Tuple[Tensor, Optional[Tensor]]:
         """Logits and no-target probabilities of a batch of windows.
+
+        Without a no-target branch this is :meth:`encode_decode` (or
+        :meth:`decode_text` with ``image_feats``), so a subclass that
+        overrides those is driven through them.
 
         Args:
             inputs (Tensor, optional): (B, 3, H, W) images; unused when
@@ -349,36 +388,13 @@ class RRSISEncoderDecoder(EncoderDecoder):
         """
         if text is None:
             text = self.encode_text(self.get_texts(batch_img_metas))
-        if image_feats is None:
-            x = self.extract_feat(inputs, text)
-        else:
-            batch = text.words.shape[0]
-            feats = [
-                f.expand(batch, *f.shape[1:])
-                if f.shape[0] == 1 and batch > 1 else f for f in image_feats
-            ]
-            x = self._text_side(feats, text,
-                                self._necks()[self._image_neck_count():])
-        return self.decode(x, text, batch_img_metas, with_no_target)
-
-    def encode_decode(self,
-                      inputs: Tensor,
-                      batch_img_metas: List[dict],
-                      text: Optional[TextFeatures] = None) -> Tensor:
-        """Logits at the input size.
-
-        Args:
-            inputs (Tensor): (B, 3, H, W) images.
-            batch_img_metas (list[dict]): Metainfo, with 'text' when
-                ``text`` is None.
-            text (TextFeatures, optional): Encoded text, to reuse across
-                crops. Defaults to None (encoded here).
-
-        Returns:
-            Tensor: (B, num_classes, H, W) logits.
-        """
-        return self.window_outputs(inputs, batch_img_metas, text,
-                                   with_no_target=False)[0]
+        if not with_no_target or self.no_target_head is None:
+            if image_feats is not None:
+                return self.decode_text(image_feats, text,
+                                        batch_img_metas), None
+            return self.encode_decode(inputs, batch_img_metas, text), None
+        x = self._features(inputs, text, image_feats)
+        return self.decode(x, text, batch_img_metas, with_no_target=True)
 
     # ------------------------------------------------------------ training
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
