@@ -22,6 +22,7 @@ express is refused by the converter with a message naming the config
 option.
 """
 import argparse
+import inspect
 import logging
 import os
 import os.path as osp
@@ -223,7 +224,8 @@ def convert_reference_checkpoint(convert: Callable,
     Args:
         convert (callable): ``convert(checkpoint, bert_state,
             reference_args=...) -> state dict``, e.g.
-            :func:`~mmrrsis.models.converters.convert_lavt`.
+            :func:`~mmrrsis.models.converters.convert_lavt` (a converter
+            without ``reference_args`` is called without it).
         src (str): The reference checkpoint (path or URL).
         dst (str): Output path (see :func:`save_converted`).
         bert (str, optional): A separate BERT state dict (or a checkpoint
@@ -249,8 +251,14 @@ def convert_reference_checkpoint(convert: Callable,
         bert_state = read_reference(bert, unsafe_load)
         if isinstance(bert_state, dict) and 'bert_model' in bert_state:
             bert_state = bert_state['bert_model']
-    state_dict = convert(checkpoint, bert_state,
-                         reference_args=reference_args)
+    if 'reference_args' in inspect.signature(convert).parameters:
+        state_dict = convert(checkpoint, bert_state,
+                             reference_args=reference_args)
+    elif reference_args:
+        raise ValueError(f'{convert.__name__} reads no reference arguments; '
+                         'convert without --reference-args')
+    else:
+        state_dict = convert(checkpoint, bert_state)
     save_converted(state_dict, dst, src)
     return len(state_dict)
 
