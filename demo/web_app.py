@@ -4,7 +4,8 @@ Gradio app on top of :class:`mmrrsis.apis.SceneInferencer` (sliding
 windows with blending for any size, georeferencing kept)::
 
     python demo/web_app.py configs/lgce_synthetic.py \
-        work_dirs/lgce_synthetic/best_oIoU_epoch_10.pth [--port 7860]
+        work_dirs/lgce_synthetic/best_oIoU_epoch_10.pth [--port 7860] \
+        [--precision bf16]
 
 The checkpoint is read without running code from it (``--unsafe-load``
 unpickles it completely, for trusted files only); one that cannot be
@@ -54,12 +55,13 @@ from mmrrsis.apis import (
     CheckpointMismatchError,  # noqa: E402
     SceneInferencer,  # noqa: E402
 )
+from mmrrsis.apis import scene as scene_api  # noqa: E402
 from mmrrsis.apis.scene import SceneSource, draw_overview  # noqa: E402
-from mmrrsis.apis.scene.outputs import colour_of  # noqa: E402
 from mmrrsis.apis.scene.overview import (
     format_area,  # noqa: E402
     read_decimated_mask,  # noqa: E402
 )
+from mmrrsis.apis.scene.write import colour_of  # noqa: E402
 from mmrrsis.compat import (
     CorruptCheckpointError,  # noqa: E402
     UnsafeCheckpointError,  # noqa: E402
@@ -68,9 +70,8 @@ from mmrrsis.datasets.band_scaling import BandScaling  # noqa: E402
 from mmrrsis.datasets.raster_io import (  # noqa: E402
     RasterError,
     RasterSizeError,
-    open_raster,
 )
-from mmrrsis.utils import add_unsafe_load_arg  # noqa: E402
+from mmrrsis.utils import PRECISIONS, add_unsafe_load_arg  # noqa: E402
 
 #: The page's size rule: most pixels a request may compute (windows x
 #: window pixels x expressions), below the scene CLI's default.
@@ -93,7 +94,8 @@ class UserError(ValueError):
 
 
 def inspect_raster(path: str) -> dict:
-    """Size, dtype, band count and suggested RGB bands of a file.
+    """Size, dtype, band count and suggested RGB bands of a file
+    (:func:`mmrrsis.apis.scene.inspect_raster`).
 
     The file is opened by the raster opener (never a VRT, a URL or a
     ``/vsi`` path; see :mod:`mmrrsis.datasets.raster_io`).
@@ -101,24 +103,8 @@ def inspect_raster(path: str) -> dict:
     Raises:
         UserError: Not a raster file the app opens, or a damaged one.
     """
-    from rasterio.enums import ColorInterp
     try:
-        with open_raster(path, what='image') as ds:
-            names = [(d or '').lower() for d in ds.descriptions]
-            interp = list(ds.colorinterp)
-            rgb = []
-            for name, ci in (('red', ColorInterp.red),
-                             ('green', ColorInterp.green),
-                             ('blue', ColorInterp.blue)):
-                if name in names:
-                    rgb.append(names.index(name) + 1)
-                elif ci in interp:
-                    rgb.append(interp.index(ci) + 1)
-            bands = rgb if len(rgb) == 3 else [1, 2, 3][:ds.count] + [
-                1] * (3 - min(3, ds.count))
-            return dict(height=ds.height, width=ds.width, count=ds.count,
-                        dtype=ds.dtypes[0], bands=bands,
-                        georeferenced=ds.crs is not None)
+        return scene_api.inspect_raster(path, what='image')
     except (RasterError, OSError) as e:
         raise UserError(without_paths(str(e), path)) from None
 
@@ -278,15 +264,15 @@ class SegmentApp:
                             'an example).')
         texts = parse_texts(text)
         info = inspect_raster(path)
-        kwargs = {}
+        scaling = {}
         if needs_scaling(info):
-            kwargs['bands'] = (int(red), int(green), int(blue))
+            scaling['bands'] = (int(red), int(green), int(blue))
             if scale == 'min / max':
-                kwargs.update(scale='minmax', min_value=float(vmin),
-                              max_value=float(vmax))
+                scaling.update(scale='minmax', min_value=float(vmin),
+                               max_value=float(vmax))
             elif scale == 'percentile':
-                kwargs.update(scale='percentile',
-                              percentiles=(float(low), float(high)))
+                scaling.update(scale='percentile',
+                               percentiles=(float(low), float(high)))
         self.prune()
         out_dir = tempfile.mkdtemp(prefix='run_', dir=self.work_dir)
         scene = self._own_name(path, out_dir)
@@ -296,9 +282,9 @@ class SegmentApp:
 
         try:
             result = self.inferencer(
-                scene, texts, out_dir, resume=False, show_progress=False,
-                progress=report, overview=False, gpkg=False,
-                allow_vrt=False, max_pixels=self.max_pixels, **kwargs)
+                scene, texts, out_dir, scaling=scaling, resume=False,
+                show_progress=False, progress=report, overview=False,
+                gpkg=False, allow_vrt=False, max_pixels=self.max_pixels)
         except RasterSizeError as e:
             raise UserError(
                 f'{osp.basename(path)} with {len(texts)} expression(s) '
@@ -309,7 +295,7 @@ class SegmentApp:
         except (RasterError, OSError) as e:
             raise UserError(without_paths(
                 str(e).replace(scene, osp.basename(path)), path)) from None
-        state = self._state(scene, result, kwargs)
+        state = self._state(scene, result, scaling)
         state['out_dir'] = out_dir
         overlay, legend, gallery = self.render(state, opacity)
         overlay, gallery = self._picture_files(out_dir, overlay, gallery)
@@ -348,14 +334,9 @@ class SegmentApp:
             pictures.append((name, text))
         return path, pictures
 
-    def _state(self, path: str, result, scaling_kwargs: dict) -> dict:
+    def _state(self, path: str, result, scaling: dict) -> dict:
         """What re-drawing needs (thumbnail, masks): kept per session."""
-        scaling = BandScaling(**{
-            k: v for k, v in scaling_kwargs.items()
-            if k in ('bands', 'scale', 'percentiles', 'min_value',
-                     'max_value')
-        })
-        with SceneSource(path, scaling) as source:
+        with SceneSource(path, BandScaling.from_value(scaling)) as source:
             thumb, valid = source.thumbnail(1024)
         masks = [read_decimated_mask(m, valid.shape) for m in result.masks]
         pngs = []
@@ -534,6 +515,9 @@ def parse_args(argv=None):
     parser.add_argument('--work-dir', default=osp.join(
         tempfile.gettempdir(), 'mmrrsis_web_app'))
     parser.add_argument('--device')
+    parser.add_argument('--precision', default='fp32', choices=PRECISIONS,
+                        help='bf16: CPUs with AVX512-BF16/AMX and GPUs; '
+                        'fp16: GPUs. Default: fp32')
     parser.add_argument('--no-examples', action='store_true')
     add_unsafe_load_arg(parser)
     return parser.parse_args(argv)
@@ -556,7 +540,8 @@ def create(argv=None):
                 warnings.simplefilter('ignore', UserWarning)
             inferencer = SceneInferencer(args.config, checkpoint,
                                          device=args.device,
-                                         unsafe_load=args.unsafe_load)
+                                         unsafe_load=args.unsafe_load,
+                                         precision=args.precision)
     except (OSError, ValueError, TypeError, CheckpointMismatchError,
             UnsafeCheckpointError, CorruptCheckpointError) as e:
         raise SystemExit(f'error: cannot start the app: {e}') from None

@@ -25,7 +25,7 @@ import multiprocessing
 import os.path as osp
 import warnings
 from collections import Counter, defaultdict
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -55,6 +55,7 @@ from mmrrsis.datasets.transforms.rs_loading import (
     LoadRSImageFromFile,
     header_kind,
 )
+from mmrrsis.models.text_encoders import ExpressionTokenizer
 from mmrrsis.registry import DATASETS
 from mmrrsis.utils.config_utils import find_steps
 
@@ -107,62 +108,49 @@ def image_loader_settings(pipeline: Optional[Sequence]) -> Optional[dict]:
 # -------------------------------------------------------------- tokens --
 
 
-def build_token_counter(cfg) -> Tuple[Callable[[str], List[int]], int, str]:
-    """How expressions are tokenised, from the config's text encoder.
+def build_token_counter(cfg) -> ExpressionTokenizer:
+    """How expressions are tokenised: the config's text encoder's own
+    tokenizer (:meth:`~mmrrsis.models.text_encoders.BaseTextEncoder.\
+build_tokenizer`, local files only), else a whitespace estimate.
 
-    The tokenizer is built when it needs no network: the packaged
-    ``'mmrrsis-tiny'`` vocabulary, a local vocab file or tokenizer folder,
-    or a ``pretrained`` model already in the local HuggingFace cache.
-    Otherwise the count is a whitespace estimate (words + [CLS] + [SEP];
-    WordPiece may split a word into several pieces, so it is a lower
-    bound).
+    The estimate counts words + 2 (e.g. [CLS] and [SEP]; WordPiece may
+    split a word into several pieces, so it is a lower bound) and is used
+    when the config has no text encoder or its tokenizer would need a
+    download.
 
     Args:
         cfg (Config): The full config.
 
     Returns:
-        tuple: ``(tokenize, max_tokens, description)``; ``tokenize(text)``
-        returns the token ids with [CLS] and [SEP] (the whitespace estimate
-        returns one placeholder id a token).
+        ExpressionTokenizer: ``encode``, ``max_tokens``, ``unk_id`` (None
+        for the estimate) and ``description``.
     """
-    model = cfg.get('model') or {}
-    text_cfg = model.get('text_encoder') or {}
-    max_tokens = int(text_cfg.get('max_tokens', DEFAULT_MAX_TOKENS))
-    tokenizer, source = None, None
-    vocab, pretrained = text_cfg.get('vocab'), text_cfg.get('pretrained')
-    lowercase = text_cfg.get('lowercase', True)
-    try:
-        if vocab is not None:
-            from mmrrsis.models.text_encoders import build_bert_tokenizer
-            tokenizer = build_bert_tokenizer(vocab=vocab, lowercase=lowercase)
-            source = f'the config\'s tokenizer (vocab={vocab!r})'
-        elif pretrained:
-            from transformers import BertTokenizerFast
-            tokenizer = BertTokenizerFast.from_pretrained(
-                pretrained, do_lower_case=lowercase, local_files_only=True)
-            source = f'the config\'s tokenizer ({pretrained}, local files)'
-    except Exception as e:  # not offline-buildable: estimate instead
-        reason = f'its tokenizer cannot be built offline: {e}'
-        tokenizer = None
+    from mmrrsis.models.text_encoders import (
+        TokenizerUnavailableError,
+        iter_text_encoder_cfgs,
+    )
+    found = next(iter_text_encoder_cfgs(cfg.get('model') or {}), None)
+    max_tokens = DEFAULT_MAX_TOKENS
+    if found is None:
+        reason = 'the config has no text encoder'
     else:
-        reason = 'the config has no text encoder tokenizer'
-    if tokenizer is not None:
-        unk = tokenizer.unk_token_id
-
-        def tokenize(text: str) -> List[int]:
-            return tokenizer(text)['input_ids']
-
-        tokenize.unk_id = unk
-        return tokenize, max_tokens, source
+        node, cls = found
+        max_tokens = int(node.get('max_tokens', DEFAULT_MAX_TOKENS))
+        try:
+            return cls.build_tokenizer(node)
+        except TokenizerUnavailableError as e:
+            reason = f'its tokenizer cannot be built offline: {e}'
 
     def estimate(text: str) -> List[int]:
         return [0] * (len(text.split()) + 2)
 
-    estimate.unk_id = None
     first_line = str(reason).splitlines()[0][:200]
-    return estimate, max_tokens, (
-        'a whitespace estimate (words + [CLS] + [SEP], a lower bound of '
-        f'the WordPiece count), since {first_line}')
+    return ExpressionTokenizer(
+        encode=estimate,
+        max_tokens=max_tokens,
+        unk_id=None,
+        description='a whitespace estimate (words + [CLS] + [SEP], a lower '
+        f'bound of the WordPiece count), since {first_line}')
 
 
 # --------------------------------------------------- one sample's files --
@@ -412,8 +400,10 @@ def _run(tasks: List[dict], nproc: int, show_progress: bool) -> List[dict]:
         return [inspect_files(task) for task in tasks]
 
 
-def _check_texts(dataset, split: _Split, tokenize, max_tokens: int) -> dict:
+def _check_texts(dataset, split: _Split,
+                 tokenizer: ExpressionTokenizer) -> dict:
     """Empty, duplicate, long and unknown-only expressions."""
+    max_tokens = tokenizer.max_tokens
     per_image = defaultdict(list)
     long_ones, unknown_only, tokens = [], [], []
     for i in range(len(dataset)):
@@ -426,11 +416,11 @@ def _check_texts(dataset, split: _Split, tokenize, max_tokens: int) -> dict:
             continue
         per_image[(info['img_path'], text.lower())].append(
             f'{where} sent_id={info.get("sent_id")}')
-        ids = tokenize(text)
+        ids = tokenizer.encode(text)
         tokens.append(len(ids))
         if len(ids) > max_tokens:
             long_ones.append(f'{where} ({len(ids)} tokens: {text!r})')
-        unk = getattr(tokenize, 'unk_id', None)
+        unk = tokenizer.unk_id
         if unk is not None and len(ids) > 2 and all(t == unk
                                                     for t in ids[1:-1]):
             unknown_only.append(f'{where} ({text!r})')
@@ -453,7 +443,7 @@ def _check_texts(dataset, split: _Split, tokenize, max_tokens: int) -> dict:
                 over_max_tokens=len(long_ones))
 
 
-def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
+def check_split(name: str, ds_cfg: dict, tokenizer: ExpressionTokenizer,
                 nproc: int = 1, show_progress: bool = True) -> _Split:
     """Check one dataset config (see :func:`check_dataset`)."""
     split = _Split(name)
@@ -505,7 +495,7 @@ def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
         soft_edged_masks=len(grouped['soft_edge']),
         soft_edge_pixels=edge_pixels,
         soft_edge_as_target=edge_as_target)
-    split.summary.update(_check_texts(dataset, split, tokenize, max_tokens))
+    split.summary.update(_check_texts(dataset, split, tokenizer))
     return split
 
 
@@ -533,7 +523,7 @@ def check_dataset(cfg,
         ``message``, ``where``).
     """
     nproc = nproc or multiprocessing.cpu_count()
-    tokenize, max_tokens, token_source = build_token_counter(cfg)
+    tokenizer = build_token_counter(cfg)
     checked: Dict[str, _Split] = {}
     seen = {}
     for name in splits:
@@ -548,13 +538,14 @@ def check_dataset(cfg,
                 checked[leaf_name].summary = dict(same_as=seen[key])
                 continue
             seen[key] = leaf_name
-            checked[leaf_name] = check_split(leaf_name, ds_cfg, tokenize,
-                                             max_tokens, nproc, show_progress)
+            checked[leaf_name] = check_split(leaf_name, ds_cfg, tokenizer,
+                                             nproc, show_progress)
     findings = [f for s in checked.values() for f in s.findings]
     errors = [f for f in findings if f['severity'] == 'error']
     return dict(
         usable=not errors and bool(checked),
-        tokens=dict(counted_with=token_source, max_tokens=max_tokens),
+        tokens=dict(counted_with=tokenizer.description,
+                    max_tokens=tokenizer.max_tokens),
         splits={name: s.summary for name, s in checked.items()},
         errors=errors,
         warnings=[f for f in findings if f['severity'] == 'warning'])

@@ -1,5 +1,4 @@
 """Training machinery specific to mmrrsis."""
-from .checkpoint_files import ResumeError, find_resumable, write_atomically
 from .checkpoint_hook import RRSISCheckpointHook
 from .data_check import DataNotFoundError, check_data_roots
 from .dist_timeout import DistTimeoutError, naming_dist_timeouts
@@ -7,6 +6,7 @@ from .flexible_runner import RRSISFlexibleRunner
 from .logger_hook import RRSISLoggerHook
 from .loops import RRSISEpochBasedTrainLoop
 from .optimizers import AutocastOptimWrapper, StepInBackwardOptimWrapper
+from .resume_files import ResumeError, find_resumable
 from .resume_state import (
     get_rng_state,
     message_hub_from_plain,
@@ -33,5 +33,5 @@ __all__ = [
     'build_runner', 'check_data_roots', 'destroy_dist',
     'epoch_worker_init_fn', 'find_resumable', 'get_rng_state',
     'init_cpu_dist', 'message_hub_from_plain', 'naming_dist_timeouts',
-    'plain_message_hub', 'set_rng_state', 'write_atomically'
+    'plain_message_hub', 'set_rng_state'
 ]

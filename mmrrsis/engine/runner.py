@@ -30,20 +30,22 @@ from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
-from mmrrsis.apis.checkpoint import (
+from mmrrsis.apis.weights import (
     CheckpointMismatchError,
     check_weights,
     compare_state_dict,
     state_dict_of,
 )
 from mmrrsis.compat import load_checkpoint_file
+from mmrrsis.models.converters import check_config_requirements
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
+from mmrrsis.utils import write_atomically
 from mmrrsis.utils.malloc import set_malloc_mmap_threshold
 
-from .checkpoint_files import ResumeError, find_resumable, write_atomically
 from .data_check import check_data_roots
 from .dist_timeout import naming_dist_timeouts
 from .loops import RRSISEpochBasedTrainLoop
+from .resume_files import ResumeError, find_resumable
 from .resume_state import message_hub_from_plain, set_rng_state
 from .worker_seed import epoch_worker_init_fn
 
@@ -119,7 +121,7 @@ class RRSISRunner(Runner):
       partial load, which loads what fits and logs every key skipped;
     - **checkpoints are written atomically** (a temporary file moved into
       place with ``os.replace``, see
-      :func:`~mmrrsis.engine.checkpoint_files.write_atomically`);
+      :func:`~mmrrsis.utils.write_atomically`);
     - **automatic resume falls back**: ``resume=True`` without
       ``load_from`` continues from the newest checkpoint of the work dir
       that loads (``last_checkpoint``'s first), logging each one skipped
@@ -238,12 +240,16 @@ class RRSISRunner(Runner):
 
         As mmengine's, but read with
         :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``
-        unless ``unsafe_load``), the weights checked
+        unless ``unsafe_load``), converted reference weights checked
+        against the config (:func:`~mmrrsis.models.converters.\
+check_config_requirements`), the weights checked
         (:meth:`check_loaded_weights`), and a message hub stored as plain
         data (:class:`~mmrrsis.engine.RRSISCheckpointHook`) turned back into
         ``HistoryBuffer`` objects.
 
         Raises:
+            ConfigRequirementError: The config does not match the
+                converted reference's saved arguments.
             CorruptCheckpointError: NaN/Inf or absurd values.
             CheckpointMismatchError: Integer tensors for floating-point
                 weights; missing, unexpected or wrongly shaped keys unless
@@ -261,6 +267,9 @@ class RRSISRunner(Runner):
         model = self.model.module if is_model_wrapper(
             self.model) else self.model
         if isinstance(checkpoint, dict):
+            # converted reference weights: the config they need first
+            check_config_requirements(checkpoint.get('meta'), self.cfg,
+                                      filename)
             checkpoint['state_dict'] = self.check_loaded_weights(
                 model, checkpoint, filename,
                 strict or self.cfg.get('load_from_strict', True))
@@ -279,7 +288,7 @@ class RRSISRunner(Runner):
 
     def check_loaded_weights(self, model: torch.nn.Module, checkpoint: dict,
                              filename: str, strict: bool = True) -> dict:
-        """The checks of inference (:mod:`mmrrsis.apis.checkpoint`) on a
+        """The checks of inference (:mod:`mmrrsis.apis.weights`) on a
         checkpoint loaded for training.
 
         Args:

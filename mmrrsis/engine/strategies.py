@@ -37,8 +37,8 @@ from mmengine.dist import barrier, get_rank, is_distributed, is_main_process
 
 from mmrrsis.compat import load_checkpoint_file
 from mmrrsis.registry import STRATEGIES
+from mmrrsis.utils.atomic_write import _fsync, write_atomically
 
-from .checkpoint_files import _fsync, write_atomically
 from .runner import init_cpu_dist
 
 #: ``--strategy`` of tools/train.py: what it puts into the config.

@@ -16,10 +16,14 @@ of a config, so they stay consistent (``tools/test.py --resolution``).
 """
 from typing import List
 
-from mmrrsis.utils.config_utils import find_steps, map_pipelines, type_name
+from mmrrsis.utils.config_utils import (
+    ANNOTATION_LOADERS,
+    RESIZES,
+    find_steps,
+    map_pipelines,
+    type_name,
+)
 
-ANNOTATION_LOADERS = ('LoadReferringAnnotations', 'LoadAnnotations')
-RESIZES = ('Resize', 'RandomResize')
 NETWORK_SIZE = 'AdoptNetworkSize'
 
 

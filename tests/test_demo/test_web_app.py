@@ -127,3 +127,17 @@ def test_checkpoint_that_cannot_load_stops_the_start(
         'decode_head.conv_seg.weight'], state['decode_head.conv_seg.weight'])
     with pytest.raises(SystemExit, match='error: .*missing.pth'):
         module.create([LGCE_TINY, str(tmp_path / 'missing.pth')] + args)
+
+
+def test_precision_option(web_app_module, tmp_path):
+    """--precision reaches the scene inferencer; fp16 without a GPU stops
+    the start with one error line."""
+    _, app, _ = web_app_module.create([
+        LGCE_TINY, 'none', '--work-dir', str(tmp_path), '--device', 'cpu',
+        '--precision', 'bf16', '--no-examples'])
+    assert app.inferencer.precision == 'bf16'
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match='^error: .*CUDA'):
+            web_app_module.create([
+                LGCE_TINY, 'none', '--work-dir', str(tmp_path), '--device',
+                'cpu', '--precision', 'fp16', '--no-examples'])

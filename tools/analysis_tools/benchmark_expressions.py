@@ -21,7 +21,6 @@ their ``offline_cfg``, BERT as ``benchmark.py --offline``) with random
 weights; ``--size`` is the window's side.
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import statistics
@@ -31,6 +30,8 @@ import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
+from mmrrsis.apis import make_offline
+
 EXPRESSIONS = ('the long truck on the road', 'building along the road',
                'white car', 'tree near the building on the right',
                'road marking', 'the van in the parking lot', 'bikeway',
@@ -39,20 +40,11 @@ EXPRESSIONS = ('the long truck on the road', 'building along the road',
 
 
 def offline_model_cfg(cfg: Config) -> dict:
-    """The config's model with every text encoder built offline."""
-    from mmrrsis.registry import MODELS
-    spec = importlib.util.spec_from_file_location(
-        'benchmark', osp.join(osp.dirname(__file__), 'benchmark.py'))
-    benchmark = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(benchmark)
-    benchmark.make_offline(cfg)
+    """The config's model with every text encoder built offline (each
+    encoder's own ``offline_cfg(node, 'random')``, see
+    :func:`mmrrsis.apis.make_offline`)."""
     model = cfg.model.to_dict()
-    encoder = model.get('text_encoder')
-    with DefaultScope.overwrite_default_scope('mmrrsis'):
-        cls = MODELS.get(encoder['type']) if encoder else None
-    if cls is not None and hasattr(cls, 'offline_cfg') and \
-            encoder['type'] != 'BertTextEncoder':
-        model['text_encoder'] = cls.offline_cfg(encoder, 'random')
+    make_offline(model, 'random')
     return model
 
 

@@ -52,9 +52,11 @@ model = dict(
         type='SiglipTextEncoder',
         text_config=siglip2_text,
         pretrained=siglip2,
-        # the reference pads to the batch's longest expression (and asks
-        # for 128 tokens; the tower has 64 positions)
+        # the reference pads to the batch's longest expression with the
+        # attention mask (and asks for 128 tokens; the tower has 64
+        # positions)
         padding='longest',
+        use_attention_mask=True,
         lora=dict(
             lora,
             target_modules=r'^(head|encoder\.layers\.\d+\.self_attn\.'

@@ -7,8 +7,8 @@ import torch
 from mmrrsis.datasets.raster_io import open_raster
 from mmrrsis.evaluation import intersection_and_union, summarize
 
-from .outputs import NODATA
 from .source import import_rasterio, quiet_georeferencing
+from .write import NODATA
 
 
 def evaluate_scene_masks(pred_paths: Sequence[str],

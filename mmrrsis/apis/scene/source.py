@@ -1,4 +1,6 @@
-"""A scene file read window by window as the model's 8-bit RGB input."""
+"""The read stage of a scene: a scene file read window by window as the
+model's 8-bit RGB input (the file is opened in one place,
+:func:`open_raster`)."""
 import contextlib
 import math
 import warnings
@@ -7,7 +9,7 @@ from typing import Optional, Tuple
 import numpy as np
 
 from mmrrsis.datasets.band_scaling import BandScaling, ScalingRange
-from mmrrsis.datasets.raster_io import open_raster
+from mmrrsis.datasets.raster_io import open_raster as open_checked_raster
 from mmrrsis.utils.optional_deps import import_rasterio as _import_rasterio
 
 #: The scaling range before it is computed.
@@ -27,6 +29,72 @@ def quiet_georeferencing():
     with warnings.catch_warnings():
         warnings.simplefilter('ignore', NotGeoreferencedWarning)
         yield
+
+
+def open_raster(path: str,
+                allow_vrt: bool = False,
+                what: str = 'scene'):
+    """Open a user's raster for reading: the one place scenes and the web
+    app do it, through the raster opener
+    (:func:`mmrrsis.datasets.raster_io.open_raster`: formats allowed by
+    content, VRT only when asked, no side files, no network, decode errors
+    raised).
+
+    Args:
+        path (str): The file.
+        allow_vrt (bool): Open a VRT mosaic (checked). Defaults to False
+            (the web app never sets it).
+        what (str): What the file is, for messages. Defaults to 'scene'.
+
+    Returns:
+        RasterFile: The open raster (a rasterio dataset whose reads are
+        checked; close it, or use ``with``).
+
+    Raises:
+        FileNotFoundError: A missing file.
+        IsADirectoryError: A folder.
+        RasterError: A refused format or path (``UnsupportedRasterError``),
+            or a damaged file (``RasterDecodeError``); both are
+            ``ValueError``.
+    """
+    import_rasterio()
+    return open_checked_raster(path, allow_vrt=allow_vrt, what=what)
+
+
+def inspect_raster(path: str, allow_vrt: bool = False,
+                   what: str = 'scene') -> dict:
+    """Size, dtype, band count and the bands that look like R, G, B.
+
+    The RGB bands are read from the band descriptions (``red``, ...) or
+    the colour interpretation; without them, the first three bands (or
+    band 1 repeated for fewer than three).
+
+    Args:
+        path (str): The file, opened by :func:`open_raster`.
+        allow_vrt (bool): See :func:`open_raster`. Defaults to False.
+        what (str): See :func:`open_raster`. Defaults to 'scene'.
+
+    Returns:
+        dict: ``height``, ``width``, ``count``, ``dtype``, ``bands``
+        (three 1-based indices) and ``georeferenced``.
+    """
+    from rasterio.enums import ColorInterp
+    with open_raster(path, allow_vrt=allow_vrt, what=what) as ds:
+        names = [(d or '').lower() for d in ds.descriptions]
+        interp = list(ds.colorinterp)
+        rgb = []
+        for name, ci in (('red', ColorInterp.red),
+                         ('green', ColorInterp.green),
+                         ('blue', ColorInterp.blue)):
+            if name in names:
+                rgb.append(names.index(name) + 1)
+            elif ci in interp:
+                rgb.append(interp.index(ci) + 1)
+        bands = rgb if len(rgb) == 3 else [1, 2, 3][:ds.count] + [1] * (
+            3 - min(3, ds.count))
+        return dict(height=ds.height, width=ds.width, count=ds.count,
+                    dtype=ds.dtypes[0], bands=bands,
+                    georeferenced=ds.crs is not None)
 
 
 def is_georeferenced(dataset) -> bool:
@@ -73,12 +141,15 @@ class SceneSource:
                  gsd: Optional[float] = None,
                  fit_pixels: int = 4_000_000,
                  allow_vrt: bool = False) -> None:
-        import_rasterio()
         self.path = path
         self.scaling = scaling
         self.dataset = open_raster(path, allow_vrt=allow_vrt, what='scene')
         ds = self.dataset
-        scaling.check(ds.dtypes[0], ds.count, path)
+        try:
+            scaling.check(ds.dtypes[0], ds.count, path)
+        except ValueError:
+            ds.close()
+            raise
         self.indexes = scaling.indexes(ds.count, path)
         self.georeferenced = is_georeferenced(ds)
         self.crs = ds.crs

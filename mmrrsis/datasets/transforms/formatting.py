@@ -32,7 +32,8 @@ class PackRRSISInputs(PackSegInputs):
 
     - img (np.ndarray): (H, W, 3)
     - gt_seg_map (np.ndarray, optional): (H, W), values in {0, 1}
-    - text (str)
+    - text (str), unless ``image_only`` is True (an image packed alone,
+      e.g. a window of a scene whose expressions the model gets apart)
     - ref_id, sent_id, category, split (optional; None when absent)
     - the meta keys of PackSegInputs, where present
 
@@ -66,7 +67,8 @@ class PackRRSISInputs(PackSegInputs):
         Returns:
             dict: ``inputs`` (3, H, W) uint8 tensor and ``data_samples``.
         """
-        if not isinstance(results.get('text'), str):
+        image_only = results.get('image_only') and 'text' not in results
+        if not image_only and not isinstance(results.get('text'), str):
             raise KeyError(f'{describe_sample(results)} has no text (str) '
                            'to pack')
         packed = super().transform(results)

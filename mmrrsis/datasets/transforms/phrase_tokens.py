@@ -3,12 +3,11 @@ found with NLTK's tokenizer, part-of-speech tagger and chunker."""
 import re
 from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
-from mmcv.transforms import BaseTransform
-
 from mmrrsis.registry import TRANSFORMS
 
 from ..text_utils import REFSEGRS_CATEGORIES, RRSISD_CATEGORIES
 from .loading import describe_sample
+from .text import TextTransform
 
 #: Named class lists of ``classes``.
 OBJECT_CLASSES = dict(refsegrs=REFSEGRS_CATEGORIES, rrsisd=RRSISD_CATEGORIES)
@@ -174,7 +173,7 @@ def object_position_phrases(text: str,
 
 
 @TRANSFORMS.register_module()
-class ObjectPositionPhrases(BaseTransform):
+class ObjectPositionPhrases(TextTransform):
     """Find the object words and spatial phrases of the expression (FIANet).
 
     FIANet's text encoder runs BERT three times on an expression: on all

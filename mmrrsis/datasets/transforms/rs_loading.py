@@ -107,8 +107,7 @@ def read_raster_bytes(data: bytes, scaling: BandScaling, source: str,
         scaling.check(dataset.dtypes[0], dataset.count, source)
         array = dataset.read(scaling.indexes(dataset.count, source))
         valid = dataset.dataset_mask() > 0
-    rng = scaling.fit(array, valid, source)
-    return scaling.apply(array, rng), valid
+    return scaling.to_rgb(array, valid, source), valid
 
 
 def check_fast_path(data: bytes, source: str,

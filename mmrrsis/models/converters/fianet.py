@@ -27,7 +27,9 @@ from typing import Dict, List, Mapping, Optional
 from torch import Tensor
 
 from mmrrsis.compat import REFERENCE_GLOBALS, load_checkpoint_file
-from mmrrsis.models.utils import convert_lavt, save_converted
+
+from .common import save_converted
+from .lavt import convert_lavt
 
 #: FIANet's names of LAVT's per-stage modules -> LAVT's.
 _LAVT_NAMES = {'context_pixel_attn': 'fusion', 'context_tanh_gate': 'res_gate'}

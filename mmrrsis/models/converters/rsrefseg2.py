@@ -432,7 +432,7 @@ def convert_rsrefseg2_file(src: str,
     import os.path as osp
 
     from mmrrsis.compat import load_checkpoint_file
-    from mmrrsis.engine.checkpoint_files import write_atomically
+    from mmrrsis.utils import write_atomically
     checkpoint = load_checkpoint_file(
         src, map_location='cpu', unsafe_load=unsafe_load)
     state = convert_rsrefseg2(checkpoint, merge_lora, lora_scaling)

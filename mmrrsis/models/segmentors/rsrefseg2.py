@@ -4,9 +4,7 @@ import copy
 from typing import List, NamedTuple, Optional
 
 from mmengine.logging import print_log
-from mmengine.structures import PixelData
 from mmseg.models.segmentors.base import BaseSegmentor
-from mmseg.models.utils import resize
 from mmseg.utils import add_prefix
 from torch import Tensor
 
@@ -120,6 +118,7 @@ class RSRefSeg2(RRSISEncoderDecoder):
         self.vision_encoder = MODELS.build(towers['vision_encoder'])
         self.prompter = MODELS.build(prompter)
         self._init_decode_head(decode_head)
+        self.no_target_head = None  # the reference has no such branch
         self.train_cfg = train_cfg
         from mmengine.config import ConfigDict
         self.test_cfg = ConfigDict(
@@ -244,46 +243,6 @@ class RSRefSeg2(RRSISEncoderDecoder):
                              "metainfo['text'].")
         text = self.encode_text(self.get_texts(data_samples))
         return self._decode(self.encode_image(inputs), text)[0]
-
-    def postprocess_result(self,
-                           seg_logits: Tensor,
-                           data_samples: OptSampleList = None) -> SampleList:
-        """Crop each sample's padding, resize its logits to ``ori_shape``
-        (bilinear), then :meth:`predict_probs` / :meth:`probs_to_mask`.
-
-        ``seg_logits`` of a sample holds the probabilities (as mmseg does
-        for one-channel heads), ``pred_sem_seg`` the 0/1 mask.
-        """
-        from mmseg.structures import SegDataSample
-        if data_samples is None:
-            data_samples = [SegDataSample() for _ in seg_logits]
-            metas = [None] * len(seg_logits)
-        else:
-            metas = [s.metainfo for s in data_samples]
-        height, width = seg_logits.shape[-2:]
-        for i, meta in enumerate(metas):
-            logits = seg_logits[i:i + 1]
-            if meta is not None:
-                left, right, top, bottom = meta.get(
-                    'img_padding_size', meta.get('padding_size', [0] * 4))
-                logits = logits[..., top:height - bottom, left:width - right]
-                if meta.get('flip', None):
-                    dim = 3 if meta.get(
-                        'flip_direction') == 'horizontal' else 2
-                    logits = logits.flip(dims=(dim, ))
-                logits = resize(
-                    logits,
-                    size=meta['ori_shape'],
-                    mode='bilinear',
-                    align_corners=self.align_corners,
-                    warning=False)
-            probs = self.predict_probs(logits)
-            mask = self.probs_to_mask(probs)
-            data_samples[i].set_data(
-                dict(
-                    seg_logits=PixelData(data=probs[0]),
-                    pred_sem_seg=PixelData(data=mask.to(probs.dtype))))
-        return data_samples
 
     # --------------------------------------------------------------- LoRA
     def merge_lora(self) -> int:

@@ -165,12 +165,7 @@ class TextConditioned:
     neck                      ``neck(feats, text) -> list[Tensor]``
     decode head               ``head.forward(feats, text) -> Tensor``
     ========================  =========================================
-
-    ``with_text`` stays True on every such class for code that still
-    checks that flag (e.g. ``mmrrsis.apis.has_text_encoder``).
     """
-
-    with_text = True
 
 
 class MultiScaleTextModule(BaseModule):

@@ -7,7 +7,7 @@ from mmrrsis.models.backbones import (
     lavt_swin_to_backbone,
     swin_backbone_state_dict,
 )
-from mmrrsis.models.utils import patch_merging_order
+from mmrrsis.models.converters import patch_merging_order
 
 MMSEG = 'tiny/lavt_swin-tiny_refsegrs-64x64.py'
 MMPRETRAIN = 'tiny/lavt_swin-mmpretrain-tiny_refsegrs-64x64.py'

@@ -13,7 +13,10 @@ language ablation use. Compared with mmengine's ``load_checkpoint`` it
   silently;
 - refuses weights that cannot be right: NaN/Inf, or magnitudes no trained
   network has (:func:`check_weights`; a flipped exponent bit turns a weight
-  into 1e9..1e38).
+  into 1e9..1e38);
+- refuses converted reference weights whose saved training arguments the
+  config does not match (e.g. PWAM heads: same shapes, another function;
+  :func:`~mmrrsis.models.converters.check_config_requirements`).
 
 The same helpers check ``load_from`` and ``--resume`` in training
 (:meth:`mmrrsis.engine.RRSISRunner.load_checkpoint`).
@@ -27,6 +30,10 @@ import torch
 import torch.nn as nn
 
 from mmrrsis.compat import CorruptCheckpointError, load_checkpoint_file
+from mmrrsis.models.converters import (
+    ConfigRequirementError,
+    check_config_requirements,
+)
 
 #: Largest plausible absolute value of a weight or buffer of a trained
 #: network (normalisation statistics included).
@@ -198,7 +205,8 @@ def load_checkpoint_checked(model: nn.Module,
                             strict: bool = True,
                             unsafe_load: bool = False,
                             max_abs: Optional[float] = MAX_ABS_WEIGHT,
-                            check_values: bool = True) -> dict:
+                            check_values: bool = True,
+                            cfg=None) -> dict:
     """Load a checkpoint, refusing unsafe, damaged or foreign ones.
 
     Args:
@@ -213,6 +221,9 @@ def load_checkpoint_checked(model: nn.Module,
             :data:`MAX_ABS_WEIGHT`.
         check_values (bool): Check the weights' values
             (:func:`check_weights`). Defaults to True.
+        cfg (Config, optional): The config the model was built from, to
+            check converted weights' requirements against. Defaults to
+            None (``model.cfg`` when set).
 
     Returns:
         dict: The loaded checkpoint (``meta`` etc.).
@@ -223,7 +234,8 @@ def load_checkpoint_checked(model: nn.Module,
             ``unsafe_load`` is False).
         CorruptCheckpointError: Empty, truncated or damaged file, or
             NaN/Inf/absurd weights.
-        CheckpointMismatchError: Keys, shapes or dtypes do not match.
+        CheckpointMismatchError: Keys, shapes or dtypes do not match, or
+            the config does not match the converted reference's arguments.
     """
     checkpoint = load_checkpoint_file(
         str(filename), map_location=map_location, unsafe_load=unsafe_load)
@@ -231,6 +243,13 @@ def load_checkpoint_checked(model: nn.Module,
         raise CheckpointMismatchError(
             f'{filename} is not a model checkpoint (it holds a '
             f'{type(checkpoint).__name__})')
+    cfg = cfg if cfg is not None else getattr(model, 'cfg', None)
+    if cfg is not None:
+        try:
+            check_config_requirements(checkpoint.get('meta'), cfg,
+                                      str(filename))
+        except ConfigRequirementError as e:
+            raise CheckpointMismatchError(str(e)) from None
     state_dict = state_dict_of(checkpoint)
     if check_values:
         check_weights(state_dict, str(filename), max_abs)
