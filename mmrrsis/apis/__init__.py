@@ -1,10 +1,4 @@
 """Inference: build a model, predict masks of expressions, an inferencer."""
-from .checkpoint import (
-    MAX_ABS_WEIGHT,
-    CheckpointMismatchError,
-    check_weights,
-    load_checkpoint_checked,
-)
 from .inference import (
     as_pair,
     inference_model,
@@ -28,8 +22,15 @@ from .model_config import (
     prepare_for_checkpoint,
 )
 from .pipeline import InferencePipeline, get_test_pipeline_cfg
+from .predictor import WindowPredictor
 from .rrsis_inferencer import RRSISInferencer
 from .scene import SceneInferencer, SceneResult
+from .weights import (
+    MAX_ABS_WEIGHT,
+    CheckpointMismatchError,
+    check_weights,
+    load_checkpoint_checked,
+)
 
 __all__ = [
     'MAX_ABS_WEIGHT', 'CheckpointMismatchError', 'ImageType', 'as_pair',
@@ -39,5 +40,5 @@ __all__ = [
     'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',
     'load_image', 'pair_inputs', 'prepare_for_checkpoint',
     'set_slide_inference', 'SceneInferencer', 'SceneResult', 'SCALING_KEYS',
-    'array_to_bgr', 'image_loader'
+    'array_to_bgr', 'image_loader', 'WindowPredictor'
 ]

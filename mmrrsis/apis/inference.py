@@ -19,11 +19,11 @@ from mmseg.structures import SegDataSample
 
 from mmrrsis.registry import MODELS
 
-from .checkpoint import load_checkpoint_checked
 from .inputs import ImageType, pair_inputs
 from .model_checks import check_text_model
 from .model_config import load_config, prepare_for_checkpoint
 from .pipeline import InferencePipeline
+from .weights import load_checkpoint_checked
 
 
 def init_model(config: Union[str, Path, Config],

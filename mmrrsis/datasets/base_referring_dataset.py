@@ -12,7 +12,13 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 from mmseg.datasets import BaseSegDataset
 
 from .file_checks import ImageHeader, read_image_header
-from .masks import AUTO_THRESHOLD, POLYGON_OVERLAPS
+from .masks import (
+    AUTO_THRESHOLD,
+    POLYGON_OVERLAPS,
+    describe_soft_edges,
+    read_mask_file,
+    soft_edge_pixels,
+)
 from .transforms.loading import (
     MASK_CHECKS,
     SIZE_MISMATCH_POLICIES,
@@ -81,7 +87,11 @@ class BaseReferringDataset(BaseSegDataset):
     the build fails listing them. Single-band 8-bit (grey) images, which
     :class:`~mmrrsis.datasets.transforms.LoadRSImageFromFile` expands to
     three identical bands, and images with an EXIF orientation are counted
-    in one warning each. A split in
+    in one warning each. Mask files are decoded once to count soft edges
+    (values between background and target, which ``mask_threshold`` reads
+    one way or the other): one warning says how many masks and pixels, and
+    how many of those pixels are read as target (:attr:`soft_edges`). A
+    split in
     which no sample has a category is reported (per-category metrics would
     silently be empty). Reading every pixel of every file is the dataset
     doctor's job (``tools/dataset_converters/check_dataset.py``).
@@ -150,6 +160,13 @@ class BaseReferringDataset(BaseSegDataset):
         #: ``path``, ``ref_id``, ``split`` and ``where``.
         self.missing_images: List[dict] = []
         self._missing_paths = set()
+        #: Soft edges of the mask files, counted by the file check:
+        #: ``masks`` (files read), ``soft`` (files with a soft edge),
+        #: ``pixels`` (soft-edge pixels), ``as_target`` (of those, read as
+        #: target by ``mask_threshold``), ``examples`` (a few files).
+        self.soft_edges = dict(masks=0, soft=0, pixels=0, as_target=0,
+                               examples=[])
+        self._soft_edge_files: set = set()
         super().__init__(**kwargs)
 
     # ----------------------------------------------------------- building --
@@ -298,6 +315,8 @@ class BaseReferringDataset(BaseSegDataset):
             if info.get('seg_map_path') is not None:
                 mask_hw = self._file_size(info['seg_map_path'], 'Mask',
                                           where, cache)
+                if mask_hw is not None:
+                    self._count_soft_edge(info['seg_map_path'], info)
             else:
                 mask_hw = (int(info['height']), int(info['width']))
             if img_hw is None and info['img_path'] in self._missing_paths:
@@ -311,6 +330,8 @@ class BaseReferringDataset(BaseSegDataset):
             kept.append(info)
         self._apply_size_policy()
         self._report_headers()
+        if self.soft_edges['soft']:
+            self.warn(self.soft_edge_message())
         return kept
 
     def note_missing_image(self, info: dict) -> None:
@@ -338,6 +359,33 @@ class BaseReferringDataset(BaseSegDataset):
                 f'carry an EXIF orientation, e.g. {names}: they are read '
                 'as stored, never rotated (their masks were drawn on the '
                 'stored pixels, and the peers\' PIL loaders read them so).')
+
+    def _count_soft_edge(self, path: str, info: dict) -> None:
+        """Add a mask file's soft edge to :attr:`soft_edges` (once per
+        file; a file that does not decode is left to the loader)."""
+        if path in self._soft_edge_files:
+            return
+        self._soft_edge_files.add(path)
+        try:
+            raw = read_mask_file(path, self.backend_args)
+        except (OSError, ValueError):
+            return
+        pixels, as_target = soft_edge_pixels(raw, info['mask_threshold'])
+        edges = self.soft_edges
+        edges['masks'] += 1
+        if pixels:
+            edges['soft'] += 1
+            edges['pixels'] += pixels
+            edges['as_target'] += as_target
+            if len(edges['examples']) < 3:
+                edges['examples'].append(osp.basename(path))
+
+    def soft_edge_message(self) -> str:
+        """What :attr:`soft_edges` found, in one sentence."""
+        e = self.soft_edges
+        return f'{self._name()}: ' + describe_soft_edges(
+            e['soft'], e['masks'], e['pixels'], e['as_target'],
+            self.rules['mask_threshold'], e['examples'])
 
     def _apply_size_policy(self) -> None:
         """One warning (or error) about all the size mismatches found."""

@@ -38,11 +38,19 @@ from mmrrsis.datasets.masks import (
     binarize_mask,
     decode_segmentation,
     decode_targets,
+    describe_soft_edges,
     describe_values,
     mask_levels,
     mask_problem,
     read_mask_file,
     resolve_threshold,
+    soft_edge_pixels,
+)
+from mmrrsis.datasets.raster_io import (
+    RasterDecodeError,
+    check_tiff_bytes,
+    describe_format,
+    sniff_format,
 )
 from mmrrsis.datasets.refer import ReferDataset
 from mmrrsis.datasets.text_utils import normalize_text
@@ -179,8 +187,11 @@ def _read_image(path: str, backend_args: Optional[dict] = None
     if img is not None:
         try:
             with img:
+                check_tiff_bytes(data, path, img)  # DEFLATE checksums
                 img.load()  # every pixel: finds truncated files
                 w, h = img.size
+        except RasterDecodeError as e:
+            return None, ('unreadable_file', str(e))
         except Exception as e:  # truncated or corrupt pixel data
             return None, ('unreadable_file',
                           f'Image file is corrupt or truncated: {path} ({e})')
@@ -190,7 +201,8 @@ def _read_image(path: str, backend_args: Optional[dict] = None
                            cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.size == 0:
         return None, ('unreadable_file',
-                      f'Image file cannot be decoded: {path}')
+                      f'Image file cannot be decoded: {path} (its content '
+                      f'is {describe_format(sniff_format(data[:4096]))})')
     return tuple(decoded.shape[:2]), None
 
 
@@ -236,10 +248,14 @@ def inspect_files(task: dict) -> dict:
             ``LoadRSImageFromFile`` arguments, or None).
 
     Returns:
-        dict: ``img_hw``, ``mask_hw``, ``area`` (target pixels) and
-        ``findings`` (list of (kind, message)).
+        dict: ``img_hw``, ``mask_hw``, ``area`` (target pixels),
+        ``soft_edge`` (soft-edge pixels of a mask file and how many of them
+        are read as target, see
+        :func:`~mmrrsis.datasets.masks.soft_edge_pixels`) and ``findings``
+        (list of (kind, message)).
     """
     findings = []
+    soft_edge = (0, 0)
     img_hw, problem = _read_image(task['img_path'], task.get('backend_args'))
     if problem is None and task.get('image_loader') is not None:
         problem = conversion_problem(task['img_path'], task['image_loader'])
@@ -265,10 +281,11 @@ def inspect_files(task: dict) -> dict:
                         else 'lenient_mask')
                 findings.append((kind, f'Mask {path} (rule: target = value '
                                  f'> {threshold:g}): {why}'))
-            elif raw.ndim == 2 and raw.max() > 1 and not set(
-                    np.unique(raw).tolist()) <= {0, int(raw.max())}:
-                findings.append(
-                    ('soft_edge', f'Mask {path}: {describe_values(raw)}'))
+            else:
+                soft_edge = soft_edge_pixels(raw, threshold)
+                if soft_edge[0]:
+                    findings.append(
+                        ('soft_edge', f'Mask {path}: {describe_values(raw)}'))
             flat = raw.max(axis=2) if raw.ndim == 3 else raw
             mask = flat > threshold
             if why is not None and 0 < flat.max() <= threshold:
@@ -302,7 +319,7 @@ def inspect_files(task: dict) -> dict:
         findings.append(('empty_mask', f'The mask of {task["where"]} is '
                          'empty (no target pixel)'))
     return dict(img_hw=img_hw, mask_hw=mask_hw, area=area,
-                mask_levels=levels, findings=findings)
+                mask_levels=levels, soft_edge=soft_edge, findings=findings)
 
 
 def _compare_mask_file(task: dict, mask: np.ndarray) -> List[tuple]:
@@ -483,9 +500,19 @@ def check_split(name: str, ds_cfg: dict, tokenizer: ExpressionTokenizer,
             grouped[kind].append((message, task['where']))
     for kind, items in grouped.items():
         if kind == 'soft_edge':
-            continue  # accepted by the rule; only counted below
+            continue  # accepted by the rule; counted in one warning below
         for message, where in items:
             split.add(kind, message, where)
+    edge_pixels = sum(r['soft_edge'][0] for r in results)
+    edge_as_target = sum(r['soft_edge'][1] for r in results)
+    if grouped['soft_edge']:
+        split.add('soft_edge', describe_soft_edges(
+            len(grouped['soft_edge']),
+            sum(t.get('seg_map_path') is not None for t in tasks),
+            edge_pixels, edge_as_target, tasks[0]['mask_threshold'], [
+                osp.basename(t['seg_map_path'])
+                for t, r in zip(tasks, results) if r['soft_edge'][0]
+            ][:3]))
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     categories = Counter(str(info.get('category')) for info in infos)
     if infos and set(categories) == {'None'}:
@@ -527,7 +554,9 @@ def check_split(name: str, ds_cfg: dict, tokenizer: ExpressionTokenizer,
             for kind in ('duplicate_line', 'blank_line')
         },
         published_as=published_name(dataset),
-        missing_images=list(dataset.missing_images))
+        missing_images=list(dataset.missing_images),
+        soft_edge_pixels=edge_pixels,
+        soft_edge_as_target=edge_as_target)
     split.summary.update(_check_texts(dataset, split, tokenizer))
     return split
 

@@ -3,13 +3,11 @@ from .metrics import (
     RRSISMetric,
     gres_summarize,
     intersection_and_union,
-    sample_name,
     summarize,
 )
 from .resolution import reorder_pipeline, set_eval_resolution
 
 __all__ = [
     'RRSISMetric', 'gres_summarize', 'intersection_and_union',
-    'reorder_pipeline',
-    'sample_name', 'set_eval_resolution', 'summarize'
+    'reorder_pipeline', 'set_eval_resolution', 'summarize'
 ]

@@ -13,6 +13,7 @@ from .config_utils import (
 )
 from .malloc import set_malloc_mmap_threshold
 from .optional_deps import import_rasterio
+from .precision import PRECISIONS, autocast_context, check_precision
 from .set_env import register_all_modules
 from .typing_utils import (
     ConfigType,
@@ -34,6 +35,7 @@ __all__ = [
     'set_malloc_mmap_threshold', 'drop_steps', 'find_steps',
     'iter_dataset_cfgs', 'iter_dicts', 'iter_pipelines', 'map_pipelines',
     'type_name', 'import_rasterio', 'add_scaling_args', 'add_unsafe_load_arg',
-    'scaling_from_args', 'window_grid', 'window_spans', 'write_atomically',
+    'scaling_from_args', 'PRECISIONS', 'autocast_context',
+    'check_precision', 'window_grid', 'window_spans', 'write_atomically',
     'write_json_atomically'
 ]

@@ -246,3 +246,19 @@ def test_inferencer_slide_argument(lavt_tiny_ckpt, refsegrs_root):
     assert all(c == ((64, 64), 'the gray car') for c in calls)
     with pytest.raises(ValueError, match='stride'):
         set_slide_inference(inferencer.model, crop_size=32, stride=48)
+
+
+def test_rrsis_inferencer_precision(lavt_tiny_ckpt, refsegrs_root):
+    """bf16 autocast gives (nearly) the float32 masks, as uint8 masks;
+    fp16 needs a GPU."""
+    image = image_of(refsegrs_root)
+    texts = ['the gray car', 'building along the road']
+    fp32 = RRSISInferencer(LAVT_TINY, lavt_tiny_ckpt, device='cpu')
+    bf16 = RRSISInferencer(LAVT_TINY, lavt_tiny_ckpt, device='cpu',
+                           precision='bf16')
+    for a, b in zip(fp32(image, texts)['predictions'],
+                    bf16(image, texts)['predictions']):
+        assert b.dtype == np.uint8 and (a == b).mean() > 0.95
+    with pytest.raises(ValueError, match='CUDA'):
+        RRSISInferencer(LAVT_TINY, lavt_tiny_ckpt, device='cpu',
+                        precision='fp16')

@@ -68,19 +68,25 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmrrsis.apis import make_offline
+from mmrrsis.apis import InferencePipeline, make_offline
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import set_malloc_mmap_threshold
 
 DUMMY_TEXT = 'the white car parked next to the building on the left'
 
-def dummy_batch(batch_size: int, size: int, text: str) -> dict:
+def dummy_batch(batch_size: int,
+                size: int,
+                text: str,
+                text_meta: Optional[dict] = None) -> dict:
     """A batch of random images, masks and one expression for each.
 
     Args:
         batch_size (int): B.
         size (int): Image side S.
         text (str): The expression of every sample.
+        text_meta (dict, optional): More metainfo of the expression, for
+            a text encoder with ``meta_keys`` (what the config's text
+            steps add, e.g. FIANet's ``phrase_tokens``). Defaults to None.
 
     Returns:
         dict: ``inputs`` (B tensors (3, S, S) uint8) and ``data_samples``.
@@ -98,7 +104,8 @@ def dummy_batch(batch_size: int, size: int, text: str) -> dict:
                 img_shape=(size, size),
                 pad_shape=(size, size),
                 scale_factor=(1.0, 1.0),
-                flip=False))
+                flip=False,
+                **(text_meta or {})))
         gt = torch.zeros(1, size, size, dtype=torch.long)
         gt[:, size // 4:size // 2, size // 4:size // 2] = 1
         sample.gt_sem_seg = PixelData(data=gt)
@@ -377,7 +384,12 @@ def benchmark(cfg,
         v.name: dict(options=v.options, amp=v.amp, compile=v.compile)
         for v in variants
     }
-    data = dummy_batch(batch_size, size, text)
+    keys = getattr(getattr(model, 'text_encoder', None), 'meta_keys', ())
+    text_meta = None
+    if keys:  # what the test pipeline's text steps add, as inference does
+        record = InferencePipeline(first.cfg).text_record(text)
+        text_meta = {k: record[k] for k in keys if k in record}
+    data = dummy_batch(batch_size, size, text, text_meta)
 
     if inference:
         seconds = {v.name: [] for v in variants}

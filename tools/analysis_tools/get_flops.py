@@ -16,7 +16,10 @@ vocabulary unless its files are on the machine; other dimensions with
 so nothing is downloaded; parameter and FLOP counts are the same as for
 the pretrained model. Nothing is loaded from ``init_cfg``. Numbers are
 printed for the whole model and per part, and the neck (e.g. LGCE) is
-reported as the overhead over the same model without it.
+reported as the overhead over the same model without it. A text encoder
+that reads more than the string (its ``meta_keys``, e.g. FIANet's phrase
+positions) gets them from the config's test pipeline run on the dummy
+expression.
 """
 import argparse
 import os.path as osp
@@ -121,6 +124,13 @@ def count(config: str,
     sample = SegDataSample(
         metainfo=dict(
             text=text, img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+    keys = getattr(model.text_encoder, 'meta_keys', ())
+    if keys:
+        # what the config's test pipeline adds for the text encoder (e.g.
+        # FIANet's phrase positions), as inference does
+        from mmrrsis.apis.pipeline import InferencePipeline
+        meta = InferencePipeline(cfg, keep_size=True).text_record(text)
+        sample.set_metainfo({k: meta[k] for k in keys if k in meta})
     wrapper = _ForwardWithText(model, [sample]).eval()
     image = torch.zeros(1, 3, h, w)
     with torch.no_grad():

@@ -3,11 +3,9 @@ from .rrsis_metric import (
     RRSISMetric,
     gres_summarize,
     intersection_and_union,
-    sample_name,
     summarize,
 )
 
 __all__ = [
-    'RRSISMetric', 'gres_summarize', 'intersection_and_union',
-    'sample_name', 'summarize'
+    'RRSISMetric', 'gres_summarize', 'intersection_and_union', 'summarize'
 ]

@@ -24,14 +24,21 @@ and over a split of N expressions reports (in percent, like mmseg):
   :func:`gres_summarize`: ``gIoU``, ``cIoU``, ``N-acc``, ``T-acc`` and
   ``Prec@X`` over the samples with a target.
 
-Names across the field (the README has the table): our ``oIoU`` is LAVT's
-"overall IoU", ReLA's and RSRefSeg2's ``cIoU`` and DiCoR's "gIoU"; our
-``mIoU`` is LAVT's "mean IoU", RSRefSeg2's ``gIoU_1`` and, on data where
-every sample has a target, ReLA's ``gIoU``; RSRefSeg2's "mIoU" is our
-``category_mIoU``. An empty prediction of an empty target scores IoU 0
-(as LAVT, DiCoR and mmdet's ``RefSegMetric``, which turns the NaN into 0;
-RSRefSeg2's per-sample IoU is NaN there) except under ``gres=True``, where
-it is a correct "no target" and scores 1.
+Names across the field (the README has the table, "Metric names across
+the field"): our ``oIoU`` is LAVT's "overall IoU", ReLA's and RSRefSeg2's
+``cIoU`` (``cIoU_1``) and DiCoR's "gIoU"; our ``mIoU`` is LAVT's "mean
+IoU", RSRefSeg2's ``gIoU_1`` (it picks its best checkpoint by it) and, on
+data where every sample has a target, ReLA's ``gIoU``; RSRefSeg2's
+``seg_acc_X_1`` is our ``Prec@X`` but counts IoU strictly above X (ours at
+least X); RSRefSeg2's "mIoU" (``mean_iou``, the per-image IoU averaged
+within each ``category_name``, then over the categories) is our
+``category_mIoU``. Its RefSegRS test pipeline packs no category, so there
+that "mIoU" equals ``gIoU_1`` (every RefSegRS target is non-empty): a
+RefSegRS mIoU or gIoU of RSRefSeg2 (77.39 on test) is our mIoU. An empty
+prediction of an empty target scores IoU 0 (as LAVT, DiCoR and mmdet's
+``RefSegMetric``, which turns the NaN into 0; RSRefSeg2's per-sample IoU
+is NaN there) except under ``gres=True``, where it is a correct "no
+target" and scores 1.
 
 Only (I, U, category, split, empty target, empty prediction) is kept per
 sample, so results gathered from
@@ -53,37 +60,10 @@ from mmengine.utils import mkdir_or_exist
 from PIL import Image
 from prettytable import PrettyTable
 
+from mmrrsis.datasets.sample_names import sample_name
 from mmrrsis.registry import METRICS
 
 RESOLUTIONS = ('original', 'network')
-
-
-def sample_name(data_sample: dict) -> str:
-    """A file name stem unique to one (image, expression) sample.
-
-    The image's base name without extension, then the ``ref_id`` (left out
-    when it equals the image name, as in RefSegRS) and the ``sent_id``,
-    joined by ``_``; e.g. ``'12_3'`` for RefSegRS id 12, line 3, or
-    ``'COCO_000123_45_67'`` for a refer-style sample.
-
-    Args:
-        data_sample (dict | SegDataSample): Carries ``img_path`` and
-            optionally ``ref_id`` and ``sent_id``.
-
-    Returns:
-        str: The name stem (no extension).
-    """
-    get = data_sample.get
-    img_path = get('img_path', None)
-    stem = osp.splitext(osp.basename(str(img_path)))[0] \
-        if img_path is not None else 'sample'
-    parts = [stem]
-    ref_id, sent_id = get('ref_id', None), get('sent_id', None)
-    if ref_id is not None and str(ref_id) != stem:
-        parts.append(str(ref_id))
-    if sent_id is not None:
-        parts.append(str(sent_id))
-    return '_'.join(parts)
 
 
 def _data(field) -> torch.Tensor:

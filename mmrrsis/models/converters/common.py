@@ -22,6 +22,7 @@ express is refused by the converter with a message naming the config
 option.
 """
 import argparse
+import inspect
 import logging
 import os
 import os.path as osp
@@ -167,19 +168,25 @@ def check_config_requirements(meta: Optional[Mapping], cfg,
     raise ConfigRequirementError('\n'.join(lines))
 
 
-def save_converted(state_dict: Mapping, dst: str, source: str) -> None:
+def save_converted(state_dict: Mapping,
+                   dst: str,
+                   source: str,
+                   meta: Optional[Mapping] = None) -> None:
     """Write a converted state dict as an mmengine-style checkpoint.
 
     Saves ``dict(state_dict=..., meta=dict(converted_from=source, ...))``
-    with the ``meta`` of a :class:`ConvertedState` (only tensors and plain
-    values, so it loads with ``weights_only=True``), atomically (a kill
-    leaves no partial file), creating the folder; warns when the state
-    dict holds no text encoder weights.
+    with the ``meta`` of a :class:`ConvertedState` and ``meta`` (only
+    tensors and plain values, so it loads with ``weights_only=True``),
+    atomically (a kill leaves no partial file), creating the folder; warns
+    when the state dict holds no text encoder weights.
 
     Args:
         state_dict (Mapping): From a ``convert_<model>`` function.
         dst (str): Output path.
         source (str): What it was converted from (kept in ``meta``).
+        meta (Mapping, optional): More ``meta`` entries (plain data, e.g.
+            the reference's saved arguments); they win over the state
+            dict's. Defaults to None.
     """
     if not any(k.startswith('text_encoder.') for k in state_dict):
         print_log(
@@ -188,7 +195,8 @@ def save_converted(state_dict: Mapping, dst: str, source: str) -> None:
             'the text encoder keeps the weights of its config.',
             logger='current',
             level=logging.WARNING)
-    meta = dict(getattr(state_dict, 'meta', {}), converted_from=source)
+    meta = dict(getattr(state_dict, 'meta', {}), **dict(meta or {}))
+    meta['converted_from'] = source
     folder = osp.dirname(osp.abspath(dst))
     checkpoint = dict(state_dict=dict(state_dict), meta=meta)
     os.makedirs(folder, exist_ok=True)
@@ -223,7 +231,8 @@ def convert_reference_checkpoint(convert: Callable,
     Args:
         convert (callable): ``convert(checkpoint, bert_state,
             reference_args=...) -> state dict``, e.g.
-            :func:`~mmrrsis.models.converters.convert_lavt`.
+            :func:`~mmrrsis.models.converters.convert_lavt` (a converter
+            without ``reference_args`` is called without it).
         src (str): The reference checkpoint (path or URL).
         dst (str): Output path (see :func:`save_converted`).
         bert (str, optional): A separate BERT state dict (or a checkpoint
@@ -249,8 +258,14 @@ def convert_reference_checkpoint(convert: Callable,
         bert_state = read_reference(bert, unsafe_load)
         if isinstance(bert_state, dict) and 'bert_model' in bert_state:
             bert_state = bert_state['bert_model']
-    state_dict = convert(checkpoint, bert_state,
-                         reference_args=reference_args)
+    if 'reference_args' in inspect.signature(convert).parameters:
+        state_dict = convert(checkpoint, bert_state,
+                             reference_args=reference_args)
+    elif reference_args:
+        raise ValueError(f'{convert.__name__} reads no reference arguments; '
+                         'convert without --reference-args')
+    else:
+        state_dict = convert(checkpoint, bert_state)
     save_converted(state_dict, dst, src)
     return len(state_dict)
 

@@ -4,8 +4,10 @@ from .base_text_decode_head import BaseTextDecodeHead
 from .no_target_head import NoTargetHead, no_target_labels
 from .referring_decode_head import ReferringDecodeHead
 from .rotated_decode_head import RotatedDecodeHead
+from .sam2_mask_head import SAM2ImageFeatures, SAM2MaskHead
 
 __all__ = [
     'BaseTextDecodeHead', 'NoTargetHead', 'ReferringDecodeHead',
-    'RotatedDecodeHead', 'no_target_labels'
+    'RotatedDecodeHead', 'SAM2ImageFeatures', 'SAM2MaskHead',
+    'no_target_labels'
 ]

@@ -2,6 +2,7 @@
 import logging
 from typing import List, Optional, Sequence, Tuple
 
+import torch
 import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmengine.logging import print_log
@@ -185,17 +186,28 @@ class RRSISEncoderDecoder(EncoderDecoder):
             texts.append(text)
         return texts
 
-    def encode_text(self, texts: List[str]) -> TextFeatures:
+    def encode_text(self,
+                    texts: List[str],
+                    metas: Optional[Sequence] = None) -> TextFeatures:
         """Run the text encoder.
 
         Args:
             texts (list[str]): B expressions.
+            metas (Sequence[SegDataSample | dict], optional): The B
+                samples (or their metainfo), for an encoder that reads
+                more than the string (its ``meta_keys``). Defaults to None.
 
         Returns:
             TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L) and
             ``sentence`` (B, C_t) or None.
         """
-        text = self.text_encoder(texts)
+        meta = {}
+        keys = getattr(self.text_encoder, 'meta_keys', ())
+        if keys:
+            infos = [m if isinstance(m, dict) else m.metainfo
+                     for m in metas or ()]
+            meta = {k: [info.get(k) for info in infos] or None for k in keys}
+        text = self.text_encoder(texts, **meta)
         if not isinstance(text, TextFeatures):
             raise TypeError(
                 f'{type(self.text_encoder).__name__} returned '
@@ -307,6 +319,20 @@ class RRSISEncoderDecoder(EncoderDecoder):
             return logits, None
         return logits, self.no_target_head(x, text).sigmoid()
 
+    def _features(self, inputs: Optional[Tensor], text: TextFeatures,
+                  image_feats: Optional[List[Tensor]]) -> List[Tensor]:
+        """The decode head's maps, from images or from (batch 1 or B)
+        :meth:`encode_image` features broadcast to the B expressions."""
+        if image_feats is None:
+            return self.extract_feat(inputs, text)
+        batch = text.words.shape[0]
+        feats = [
+            f.expand(batch, *f.shape[1:])
+            if f.shape[0] == 1 and batch > 1 else f for f in image_feats
+        ]
+        return self._text_side(feats, text,
+                               self._necks()[self._image_neck_count():])
+
     def decode_text(self, image_feats: List[Tensor], text: TextFeatures,
                     batch_img_metas: List[dict]) -> Tensor:
         """Logits of expressions from :meth:`encode_image`'s features.
@@ -321,8 +347,30 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             Tensor: (B, K, H, W) logits at the input size.
         """
-        return self.window_outputs(None, batch_img_metas, text,
-                                   image_feats=image_feats)[0]
+        x = self._features(None, text, image_feats)
+        return self.decode(x, text, batch_img_metas)[0]
+
+    def encode_decode(self,
+                      inputs: Tensor,
+                      batch_img_metas: List[dict],
+                      text: Optional[TextFeatures] = None) -> Tensor:
+        """Logits at the input size.
+
+        Args:
+            inputs (Tensor): (B, 3, H, W) images.
+            batch_img_metas (list[dict]): Metainfo, with 'text' when
+                ``text`` is None.
+            text (TextFeatures, optional): Encoded text, to reuse across
+                crops. Defaults to None (encoded here).
+
+        Returns:
+            Tensor: (B, num_classes, H, W) logits.
+        """
+        if text is None:
+            text = self.encode_text(
+                self.get_texts(batch_img_metas), batch_img_metas)
+        x = self.extract_feat(inputs, text)
+        return self.decode(x, text, batch_img_metas)[0]
 
     def window_outputs(self,
                        inputs: Optional[Tensor],
@@ -332,6 +380,10 @@ class RRSISEncoderDecoder(EncoderDecoder):
                        with_no_target: bool = True
                        ) -> Tuple[Tensor, Optional[Tensor]]:
         """Logits and no-target probabilities of a batch of windows.
+
+        Without a no-target branch this is :meth:`encode_decode` (or
+        :meth:`decode_text` with ``image_feats``), so a subclass that
+        overrides those is driven through them.
 
         Args:
             inputs (Tensor, optional): (B, 3, H, W) images; unused when
@@ -351,37 +403,15 @@ class RRSISEncoderDecoder(EncoderDecoder):
             no-target probabilities or None.
         """
         if text is None:
-            text = self.encode_text(self.get_texts(batch_img_metas))
-        if image_feats is None:
-            x = self.extract_feat(inputs, text)
-        else:
-            batch = text.words.shape[0]
-            feats = [
-                f.expand(batch, *f.shape[1:])
-                if f.shape[0] == 1 and batch > 1 else f for f in image_feats
-            ]
-            x = self._text_side(feats, text,
-                                self._necks()[self._image_neck_count():])
-        return self.decode(x, text, batch_img_metas, with_no_target)
-
-    def encode_decode(self,
-                      inputs: Tensor,
-                      batch_img_metas: List[dict],
-                      text: Optional[TextFeatures] = None) -> Tensor:
-        """Logits at the input size.
-
-        Args:
-            inputs (Tensor): (B, 3, H, W) images.
-            batch_img_metas (list[dict]): Metainfo, with 'text' when
-                ``text`` is None.
-            text (TextFeatures, optional): Encoded text, to reuse across
-                crops. Defaults to None (encoded here).
-
-        Returns:
-            Tensor: (B, num_classes, H, W) logits.
-        """
-        return self.window_outputs(inputs, batch_img_metas, text,
-                                   with_no_target=False)[0]
+            text = self.encode_text(
+                self.get_texts(batch_img_metas), batch_img_metas)
+        if not with_no_target or self.no_target_head is None:
+            if image_feats is not None:
+                return self.decode_text(image_feats, text,
+                                        batch_img_metas), None
+            return self.encode_decode(inputs, batch_img_metas, text), None
+        x = self._features(inputs, text, image_feats)
+        return self.decode(x, text, batch_img_metas, with_no_target=True)
 
     # ------------------------------------------------------------ training
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
@@ -395,7 +425,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             dict[str, Tensor]: Loss components.
         """
-        text = self.encode_text(self.get_texts(data_samples))
+        text = self.encode_text(
+            self.get_texts(data_samples), data_samples)
         x = self.extract_feat(inputs, text)
         losses = dict()
         losses.update(
@@ -466,7 +497,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
         if data_samples is None:
             raise ValueError('RRSISEncoderDecoder needs data samples '
                              "carrying metainfo['text'].")
-        text = self.encode_text(self.get_texts(data_samples))
+        text = self.encode_text(
+            self.get_texts(data_samples), data_samples)
         x = self.extract_feat(inputs, text)
         if takes_text(self.decode_head):
             return self.decode_head.forward(x, text)
@@ -537,7 +569,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
     def _slide_outputs(self, inputs: Tensor, batch_img_metas: List[dict],
                        with_no_target: bool
                        ) -> Tuple[Tensor, Optional[Tensor]]:
-        text = self.encode_text(self.get_texts(batch_img_metas))
+        text = self.encode_text(
+            self.get_texts(batch_img_metas), batch_img_metas)
         batch_size, _, h_img, w_img = inputs.shape
         logits = inputs.new_zeros(
             (batch_size, self.out_channels, h_img, w_img))
@@ -579,9 +612,10 @@ class RRSISEncoderDecoder(EncoderDecoder):
                 target is class 1) or 1 (sigmoid).
 
         Returns:
-            Tensor: (B, 1, H, W) probability of the target.
+            Tensor: (B, 1, H, W) float32 probability of the target.
         """
         channels = seg_logits.shape[1]
+        seg_logits = seg_logits.float()  # e.g. bf16 logits of autocast
         if channels == 1:
             return seg_logits.sigmoid()
         if channels == 2:
@@ -645,7 +679,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
 
         Per sample: padding removed, flips undone, logits resized
         (bilinear) to ``ori_shape``, then :meth:`predict_probs` and
-        :meth:`probs_to_mask`.
+        :meth:`probs_to_mask`, in float32 also under mixed precision
+        (autocast is switched off here).
 
         Args:
             seg_logits (Tensor): (B, K, H, W) logits.
@@ -658,6 +693,12 @@ class RRSISEncoderDecoder(EncoderDecoder):
             ``seg_logits``: (K, H, W) logits for a 2-class head, (1, H, W)
             probabilities for a sigmoid head (as mmseg).
         """
+        with torch.autocast(seg_logits.device.type, enabled=False):
+            return self._postprocess(seg_logits.float(), data_samples,
+                                     no_target)
+
+    def _postprocess(self, seg_logits: Tensor, data_samples: OptSampleList,
+                     no_target: Optional[Tensor]) -> SampleList:
         from mmseg.structures import SegDataSample
         batch_size, _, height, width = seg_logits.shape
         if data_samples is None:

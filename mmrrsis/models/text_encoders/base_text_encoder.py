@@ -58,6 +58,14 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
     neck configs name as ``text_channels``) and implement
     :meth:`forward`.
 
+    An encoder that needs more of an expression than its string (e.g.
+    FIANet's object-word and spatial-phrase positions, which a pipeline
+    transform finds with NLTK) lists the data samples' metainfo keys it
+    reads in :attr:`meta_keys`; the segmentor then calls
+    ``text_encoder(texts, **{key: [meta[key] for each sample]})``, one
+    value per expression, in the order of ``texts``. A key a sample lacks
+    arrives as None; the encoder says which transform makes it.
+
     An encoder also owns its setup, as class methods on its config node
     (so nothing outside the encoder knows how it is built):
     :meth:`offline_cfg` (a copy of the node that builds without network
@@ -69,6 +77,8 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
 
     #: width C_t of ``TextFeatures.words``
     out_channels: int
+    #: metainfo keys, besides ``'text'``, that :meth:`forward` takes
+    meta_keys: Tuple[str, ...] = ()
 
     @classmethod
     def offline_cfg(cls, cfg: dict, purpose: str = 'random') -> dict:
@@ -115,11 +125,13 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
             'encoder (it implements no build_tokenizer)')
 
     @abstractmethod
-    def forward(self, texts: Union[str, List[str]]) -> TextFeatures:
+    def forward(self, texts: Union[str, List[str]], **meta) -> TextFeatures:
         """Encode a batch of expressions.
 
         Args:
             texts (str | list[str]): One expression or B expressions.
+            **meta: For each key of :attr:`meta_keys`, a list of B values
+                (the samples' metainfo).
 
         Returns:
             TextFeatures: The batch's word features, mask and (optional)

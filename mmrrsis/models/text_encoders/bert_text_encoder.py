@@ -351,7 +351,19 @@ class BertTextEncoder(HFTextEncoder):
         with torch.no_grad() if frozen else nullcontext():
             outputs = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask)
-        words = outputs.last_hidden_state
+        return self.features(outputs.last_hidden_state, attention_mask)
+
+    def features(self, words: Tensor, attention_mask: Tensor) -> TextFeatures:
+        """The record of BERT's output.
+
+        Args:
+            words (Tensor): (B, L, C_t) last hidden layer.
+            attention_mask (Tensor): (B, L), 1 for real tokens.
+
+        Returns:
+            TextFeatures: ``words``, ``mask`` (float) and ``sentence``
+            (see ``sentence``).
+        """
         mask = attention_mask.to(words.dtype)
         sentence = None
         if self.sentence == 'cls':

@@ -35,7 +35,8 @@ CASES = {
     'hann': ('rgb8', dict(), dict()),
     'uniform_gsd': ('rgb8', dict(blend='uniform'), dict(gsd=2.08)),
     'bgrn16_percentile': ('bgrn16', dict(),
-                          dict(bands=(3, 2, 1), scale='percentile')),
+                          dict(scaling=dict(bands=(3, 2, 1),
+                                            scale='percentile'))),
 }
 
 

@@ -66,3 +66,18 @@ def test_save_converted_atomic_and_weights_only(tmp_path):
     assert saved['meta']['config_requirements'][0]['option'] == 'model.x'
     assert torch.equal(saved['state_dict']['text_encoder.w'], torch.ones(2))
     assert os.listdir(tmp_path / 'out') == ['converted.pth']  # no tmp left
+
+
+def test_converters_without_reference_args_still_run(tmp_path):
+    from mmrrsis.models.converters import convert_reference_checkpoint
+
+    def plain(checkpoint, bert_state):
+        return {'text_encoder.w': checkpoint['w']}
+
+    src = str(tmp_path / 'src.pth')
+    torch.save(dict(w=torch.ones(1)), src)
+    dst = str(tmp_path / 'dst.pth')
+    assert convert_reference_checkpoint(plain, src, dst) == 1
+    with pytest.raises(ValueError, match='reads no reference arguments'):
+        convert_reference_checkpoint(plain, src, dst,
+                                     reference_args=dict(mha='1-1-1-1'))

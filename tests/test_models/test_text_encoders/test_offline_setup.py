@@ -46,7 +46,11 @@ def encoder_case(request, tmp_path):
     model = init_model(config, device='cpu')
     encoder = model.text_encoder
     folder = str(tmp_path / f'tiny-{request.param}')
-    hf_model = getattr(encoder, 'bert', None) or encoder.siglip
+    hf_model = getattr(encoder, 'bert', None)
+    if hf_model is None:  # SigLIP's text transformer, as a SiglipTextModel
+        from transformers import SiglipTextModel
+        hf_model = SiglipTextModel(encoder.siglip.config)
+        hf_model.text_model.load_state_dict(encoder.siglip.state_dict())
     hf_model.save_pretrained(folder)
     encoder.tokenizer.save_pretrained(folder)
     options = {
