@@ -30,6 +30,21 @@ def test_soft_edge_pixels_and_how_the_rule_reads_them():
         'background under the rule value > 50' in text
 
 
+def test_soft_edges_under_the_per_file_rule():
+    """mask_threshold='auto' (RISBench): the rule is decided per file, a
+    0/255 file cut at 127.5, a 0/1 file at 0."""
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:12, 4:12] = 100  # a ring of 100 (under 127.5) ...
+    mask[5:11, 5:11] = 255
+    mask[4, 4:12] = 200  # ... but for one side above it
+    ring = 8 * 8 - 6 * 6
+    assert soft_edge_pixels(mask, 'auto') == (ring, 8)
+    assert soft_edge_pixels((mask > 127).astype(np.uint8), 'auto') == (0, 0)
+    text = describe_soft_edges(1, 2, ring, 8, 'auto')
+    assert f'{ring} pixels, of which 8 are read as target' in text
+    assert "half the file's target value (mask_threshold='auto')" in text
+
+
 def test_a_dataset_build_says_it_once(refsegrs_copy):
     root, copy = refsegrs_copy
     with pytest.warns(UserWarning) as record:
