@@ -13,6 +13,8 @@ SEG_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
                  'reduce_zero_label')
 #: The referring keys packed in addition; always present in the metainfo.
 REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'category', 'split')
+#: Keys packed when a transform added them (``parse``: LoadExpressionParse).
+OPTIONAL_META_KEYS = ('parse', )
 
 
 @TRANSFORMS.register_module()
@@ -30,6 +32,7 @@ class PackRRSISInputs(PackSegInputs):
     - gt_seg_map (np.ndarray, optional): (H, W), values in {0, 1}
     - text (str)
     - ref_id, sent_id, category, split (optional; None when absent)
+    - parse (optional; packed only when present)
     - the meta keys of PackSegInputs, where present
 
     Added Keys:
@@ -50,7 +53,7 @@ class PackRRSISInputs(PackSegInputs):
 
     def __init__(self,
                  meta_keys: Sequence[str] = SEG_META_KEYS +
-                 REFERRING_META_KEYS) -> None:
+                 REFERRING_META_KEYS + OPTIONAL_META_KEYS) -> None:
         super().__init__(meta_keys=tuple(meta_keys))
 
     def transform(self, results: dict) -> dict:

@@ -29,7 +29,9 @@ class RRSISEncoderDecoder(EncoderDecoder):
         loss(inputs, data_samples)
           texts = [s.metainfo['text'] ...]
           text  = text_encoder(texts)        # TextFeatures: words (B, L, C_t),
-                                             # mask (B, L), sentence
+                                             # mask (B, L), sentence, graph
+                  (text_encoder(texts, parse=[...]) for an encoder whose
+                   meta_keys name metainfo it needs, e.g. LSCM's parse)
           x     = backbone(inputs, text)     # language-aware (LAVT, RMSIN)
                   (or backbone(inputs) for a plain mmseg backbone)
           x     = neck(x, text) for each neck          # LGCE, late fusion
@@ -144,17 +146,34 @@ class RRSISEncoderDecoder(EncoderDecoder):
             texts.append(text)
         return texts
 
-    def encode_text(self, texts: List[str]) -> TextFeatures:
+    def encode_text(self,
+                    texts: List[str],
+                    metas: Optional[Sequence] = None) -> TextFeatures:
         """Run the text encoder.
 
         Args:
             texts (list[str]): B expressions.
+            metas (Sequence[SegDataSample | dict], optional): The samples
+                (or their metainfo), for an encoder that reads more than
+                the string (its ``meta_keys``, e.g. LSCM's ``'parse'``).
+                Defaults to None.
 
         Returns:
-            TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L) and
-            ``sentence`` (B, C_t) or None.
+            TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L),
+            ``sentence`` (B, C_t) or None, ``graph`` (B, L, L) or None.
         """
-        text = self.text_encoder(texts)
+        keys = tuple(getattr(self.text_encoder, 'meta_keys', ()))
+        extra = {}
+        if keys:
+            if metas is None:
+                raise ValueError(
+                    f'{type(self.text_encoder).__name__} needs the '
+                    f'metainfo {list(keys)} of every sample besides its '
+                    'text, but this caller passed the texts only; pass the '
+                    'data samples: encode_text(texts, data_samples).')
+            metas = [m if isinstance(m, dict) else m.metainfo for m in metas]
+            extra = {key: [m.get(key) for m in metas] for key in keys}
+        text = self.text_encoder(texts, **extra)
         if not isinstance(text, TextFeatures):
             raise TypeError(
                 f'{type(self.text_encoder).__name__} returned '
@@ -206,7 +225,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
             Tensor: (B, num_classes, H, W) logits.
         """
         if text is None:
-            text = self.encode_text(self.get_texts(batch_img_metas))
+            text = self.encode_text(
+                self.get_texts(batch_img_metas), batch_img_metas)
         x = self.extract_feat(inputs, text)
         if takes_text(self.decode_head):
             return self.decode_head.predict(x, text, batch_img_metas,
@@ -225,7 +245,7 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             dict[str, Tensor]: Loss components.
         """
-        text = self.encode_text(self.get_texts(data_samples))
+        text = self.encode_text(self.get_texts(data_samples), data_samples)
         x = self.extract_feat(inputs, text)
         losses = dict()
         losses.update(
@@ -290,7 +310,7 @@ class RRSISEncoderDecoder(EncoderDecoder):
         if data_samples is None:
             raise ValueError('RRSISEncoderDecoder needs data samples '
                              "carrying metainfo['text'].")
-        text = self.encode_text(self.get_texts(data_samples))
+        text = self.encode_text(self.get_texts(data_samples), data_samples)
         x = self.extract_feat(inputs, text)
         if takes_text(self.decode_head):
             return self.decode_head.forward(x, text)
@@ -311,7 +331,8 @@ class RRSISEncoderDecoder(EncoderDecoder):
         Returns:
             Tensor: (B, num_classes, H, W) logits.
         """
-        text = self.encode_text(self.get_texts(batch_img_metas))
+        text = self.encode_text(
+            self.get_texts(batch_img_metas), batch_img_metas)
         h_stride, w_stride = self.test_cfg.stride
         h_crop, w_crop = self.test_cfg.crop_size
         batch_size, _, h_img, w_img = inputs.shape

@@ -1,7 +1,7 @@
 """The interface every text encoder of mmrrsis implements."""
 import logging
 from abc import ABCMeta, abstractmethod
-from typing import Dict, List, Union
+from typing import Dict, List, Tuple, Union
 
 from mmengine.logging import print_log
 from mmengine.model import BaseModule
@@ -25,10 +25,19 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
     Subclasses set :attr:`out_channels` (C_t, the width the fusion and
     neck configs name as ``text_channels``) and implement
     :meth:`forward`.
+
+    An encoder that needs more of a sample than its string (LSCM's word
+    graph needs the dependency parse the data pipeline attaches) names
+    those metainfo keys in :attr:`meta_keys`; the segmentor then calls
+    ``text_encoder(texts, key=[one value per sample], ...)``.
     """
 
     #: width C_t of ``TextFeatures.words``
     out_channels: int
+
+    #: metainfo keys passed to :meth:`forward` as keyword arguments (one
+    #: list per key, a value per sample); empty for string-only encoders
+    meta_keys: Tuple[str, ...] = ()
 
     @abstractmethod
     def forward(self, texts: Union[str, List[str]]) -> TextFeatures:

@@ -61,11 +61,17 @@ class TextFeatures(NamedTuple):
         sentence (Tensor, optional): (B, C_t) the encoder's own sentence
             vector, or None when it has none (BERT's pooler is not used
             by LAVT/RMSIN). Defaults to None.
+        graph (Tensor, optional): (B, L, L) float edge weights between the
+            L positions of ``words`` (e.g. a dependency parse: 1 between a
+            word and its head, a small weight elsewhere, 0 at padding), or
+            None when the encoder builds no graph over the words (LSCM's
+            word graph reads it). Defaults to None.
     """
 
     words: Tensor
     mask: Tensor
     sentence: Optional[Tensor] = None
+    graph: Optional[Tensor] = None
 
     def pool(self, pooling: str = 'masked_mean') -> Tensor:
         """The sentence vector a component asks for.
@@ -94,12 +100,13 @@ class TextFeatures(NamedTuple):
                 expressions, e.g. ``slice(2, 4)``.
 
         Returns:
-            TextFeatures: ``words``, ``mask`` (and ``sentence`` when there
-            is one) restricted to those rows.
+            TextFeatures: ``words``, ``mask`` (and ``sentence`` and
+            ``graph`` when there are) restricted to those rows.
         """
         return TextFeatures(
             self.words[index], self.mask[index],
-            None if self.sentence is None else self.sentence[index])
+            None if self.sentence is None else self.sentence[index],
+            None if self.graph is None else self.graph[index])
 
 
 class TextConditioned:
