@@ -1,4 +1,5 @@
 """Data transforms of referring segmentation (strings stay strings)."""
+from .expression_parse import LoadExpressionParse
 from .formatting import PackRRSISInputs
 from .loading import (
     LoadReferringAnnotations,
@@ -14,5 +15,6 @@ from .transforms import ReferringRandomFlip
 __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
-    'ReferringRandomFlip', 'RandomBoxes', 'LoadRSImageFromFile'
+    'ReferringRandomFlip', 'RandomBoxes', 'LoadRSImageFromFile',
+    'LoadExpressionParse'
 ]
