@@ -1,7 +1,13 @@
 """Decode heads; a head that reads the text subclasses
 :class:`BaseTextDecodeHead`."""
 from .base_text_decode_head import BaseTextDecodeHead
+from .cmpc_head import CMPCHead
+from .lscm_head import LSCMHead
+from .recurrent_refine_head import RecurrentRefineHead
 from .referring_decode_head import ReferringDecodeHead
 from .rotated_decode_head import RotatedDecodeHead
 
-__all__ = ['BaseTextDecodeHead', 'ReferringDecodeHead', 'RotatedDecodeHead']
+__all__ = [
+    'BaseTextDecodeHead', 'ReferringDecodeHead', 'RotatedDecodeHead',
+    'RecurrentRefineHead', 'LSCMHead', 'CMPCHead'
+]
