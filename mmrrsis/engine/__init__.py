@@ -13,6 +13,13 @@ from .resume_state import (
     set_rng_state,
 )
 from .runner import RRSISRunner, build_runner, destroy_dist, init_cpu_dist
+from .split_evaluation import (
+    SplitEvaluator,
+    SplitMismatchError,
+    benchmark_models,
+    parse_model_spec,
+    split_test_config,
+)
 from .worker_seed import epoch_worker_init_fn
 
 __all__ = [
@@ -22,5 +29,7 @@ __all__ = [
     'build_runner', 'check_data_roots', 'destroy_dist',
     'epoch_worker_init_fn', 'find_resumable', 'get_rng_state',
     'init_cpu_dist', 'message_hub_from_plain', 'naming_dist_timeouts',
-    'plain_message_hub', 'set_rng_state', 'write_atomically'
+    'plain_message_hub', 'set_rng_state', 'write_atomically',
+    'SplitEvaluator', 'SplitMismatchError', 'benchmark_models',
+    'parse_model_spec', 'split_test_config'
 ]
