@@ -13,7 +13,7 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from mmrrsis.datasets.text_utils import normalize_text, split_words
-from mmrrsis.models.utils import TextFeatures
+from mmrrsis.models.utils import TextFeatures, WordGraphFeatures
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptMultiConfig
 
@@ -324,8 +324,9 @@ class LSTMTextEncoder(BaseTextEncoder):
 
         Returns:
             TextFeatures: ``words`` (B, L, C_t) LSTM outputs (0 at
-            padding), ``mask`` (B, L), ``sentence`` (B, C_t) or None,
-            ``graph``.
+            padding), ``mask`` (B, L), ``sentence`` (B, C_t) or None; a
+            :class:`~mmrrsis.models.utils.WordGraphFeatures` with the
+            ``graph`` when one is given.
         """
         length = ids.shape[1]
         vectors = self.dropout(self.embedding(ids))
@@ -343,7 +344,9 @@ class LSTMTextEncoder(BaseTextEncoder):
         elif self.sentence == 'max':
             sentence = words.masked_fill(mask[..., None] == 0,
                                          float('-inf')).amax(dim=1)
-        return TextFeatures(words, mask, sentence, graph)
+        if graph is None:
+            return TextFeatures(words, mask, sentence)
+        return WordGraphFeatures(words, mask, sentence, graph)
 
     def forward(self,
                 texts: Union[str, List[str]],

@@ -33,6 +33,7 @@ from .text_features import (
     MultiScaleTextModule,
     TextConditioned,
     TextFeatures,
+    WordGraphFeatures,
     pool_words,
     takes_text,
 )
@@ -47,5 +48,5 @@ __all__ = [
     'GraphConv', 'NodeLayerNorm', 'MutanFusion', 'SameConv2d',
     'l2_normalize', 'spatial_coordinates', 'WORD_ROLES',
     'SpatialRelationGraph', 'TextGuidedExchange', 'WordRoleClassifier',
-    'WordGraphContext'
+    'WordGraphContext', 'WordGraphFeatures'
 ]

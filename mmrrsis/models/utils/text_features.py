@@ -61,17 +61,11 @@ class TextFeatures(NamedTuple):
         sentence (Tensor, optional): (B, C_t) the encoder's own sentence
             vector, or None when it has none (BERT's pooler is not used
             by LAVT/RMSIN). Defaults to None.
-        graph (Tensor, optional): (B, L, L) float edge weights between the
-            L positions of ``words`` (e.g. a dependency parse: 1 between a
-            word and its head, a small weight elsewhere, 0 at padding), or
-            None when the encoder builds no graph over the words (LSCM's
-            word graph reads it). Defaults to None.
     """
 
     words: Tensor
     mask: Tensor
     sentence: Optional[Tensor] = None
-    graph: Optional[Tensor] = None
 
     def pool(self, pooling: str = 'masked_mean') -> Tensor:
         """The sentence vector a component asks for.
@@ -100,13 +94,69 @@ class TextFeatures(NamedTuple):
                 expressions, e.g. ``slice(2, 4)``.
 
         Returns:
-            TextFeatures: ``words``, ``mask`` (and ``sentence`` and
-            ``graph`` when there are) restricted to those rows.
+            TextFeatures: ``words``, ``mask`` (and ``sentence`` when there
+            is one) restricted to those rows.
         """
         return TextFeatures(
             self.words[index], self.mask[index],
-            None if self.sentence is None else self.sentence[index],
-            None if self.graph is None else self.graph[index])
+            None if self.sentence is None else self.sentence[index])
+
+    @property
+    def graph(self) -> Optional[Tensor]:
+        """(B, L, L) weights between the words, for an encoder that builds
+        a graph over them (:class:`WordGraphFeatures`); None here."""
+        return None
+
+
+class WordGraphFeatures(TextFeatures):
+    """A :class:`TextFeatures` record that also carries a graph over the
+    words (LSCM: the dependency parse).
+
+    It is a ``TextFeatures`` for every consumer: it unpacks, indexes and
+    compares as the three fields ``words``, ``mask``, ``sentence``;
+    :attr:`graph` is an attribute beside them, kept by :meth:`rows` and
+    :meth:`_replace`.
+
+    Args:
+        words (Tensor): (B, L, C_t).
+        mask (Tensor): (B, L).
+        sentence (Tensor, optional): (B, C_t). Defaults to None.
+        graph (Tensor): (B, L, L) float weights between the L positions of
+            ``words`` (e.g. 1 between a word and its head in the parse, a
+            small weight between other words, 0 at padding).
+    """
+
+    def __new__(cls,
+                words: Tensor,
+                mask: Tensor,
+                sentence: Optional[Tensor] = None,
+                graph: Optional[Tensor] = None) -> 'WordGraphFeatures':
+        if graph is None or graph.shape != (*mask.shape, mask.shape[1]):
+            raise ValueError(
+                'WordGraphFeatures needs graph (B, L, L) for mask '
+                f'{tuple(mask.shape)}, got '
+                f'{None if graph is None else tuple(graph.shape)}.')
+        self = super().__new__(cls, words, mask, sentence)
+        self._graph = graph
+        return self
+
+    @property
+    def graph(self) -> Tensor:
+        """(B, L, L) weights between the words."""
+        return self._graph
+
+    def rows(self, index) -> 'WordGraphFeatures':
+        """The record of some of the expressions, graph included."""
+        base = TextFeatures.rows(self, index)
+        return WordGraphFeatures(*base, graph=self.graph[index])
+
+    def _replace(self, **fields) -> 'WordGraphFeatures':
+        graph = fields.pop('graph', self.graph)
+        return WordGraphFeatures(
+            *TextFeatures._replace(self, **fields), graph=graph)
+
+    def __getnewargs__(self):
+        return (*self, self.graph)
 
 
 class TextConditioned:
@@ -157,5 +207,5 @@ def takes_text(module: nn.Module) -> bool:
 
 __all__ = [
     'POOLINGS', 'MultiScaleTextModule', 'TextConditioned', 'TextFeatures',
-    'pool_words', 'takes_text'
+    'WordGraphFeatures', 'pool_words', 'takes_text'
 ]

@@ -53,3 +53,19 @@ def test_rows_select_expressions():
     assert torch.equal(second.mask, text.mask[1:])
     given = text._replace(sentence=torch.arange(6.).reshape(2, 3))
     assert torch.equal(given.rows([1]).sentence, given.sentence[[1]])
+
+
+def test_word_graph_features_are_a_text_record():
+    from mmrrsis.models.utils import WordGraphFeatures
+    words, mask = torch.randn(2, 3, 4), torch.ones(2, 3)
+    graph = torch.rand(2, 3, 3)
+    text = WordGraphFeatures(words, mask, None, graph)
+    # every consumer of TextFeatures takes it: three fields
+    w, m, s = text
+    assert isinstance(text, TextFeatures) and s is None and w is words
+    assert text.graph is graph and TextFeatures(words, mask).graph is None
+    assert torch.equal(text.rows([1]).graph, graph[[1]])
+    assert text._replace(sentence=words[:, 0]).graph is graph
+    assert text._replace(graph=graph * 2).graph.equal(graph * 2)
+    with pytest.raises(ValueError, match=r'graph \(B, L, L\)'):
+        WordGraphFeatures(words, mask, None, torch.rand(2, 3, 2))
