@@ -359,17 +359,23 @@ def write_parse_file(path: str,
     """
     folder = osp.dirname(osp.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    data = dict(
+    head = dict(
         format=PARSE_FORMAT,
         version=PARSE_VERSION,
         parser=parser,
-        max_words=max_words,
-        parses={k: parses[k]
-                for k in sorted(parses)})
+        max_words=max_words)
+    # one parse a line: small diffs, easy to read
+    lines = [
+        f'  {json.dumps(k, ensure_ascii=False)}: '
+        f'{json.dumps(parses[k], ensure_ascii=False)}'
+        for k in sorted(parses)
+    ]
+    text = json.dumps(head, ensure_ascii=False)[:-1] + ', "parses": {\n' + \
+        ',\n'.join(lines) + '\n}}\n'
     fd, tmp = tempfile.mkstemp(prefix='.parses-', dir=folder)
     try:
         with os.fdopen(fd, 'w', encoding='utf-8') as f:
-            json.dump(data, f, ensure_ascii=False, indent=1)
+            f.write(text)
         os.replace(tmp, path)
     finally:
         if osp.exists(tmp):
@@ -458,9 +464,67 @@ def iter_config_expressions(cfg, loaders: Iterable[str]) -> Iterator[str]:
             yield from info.get('texts') or ()
 
 
+def write_config_parses(cfg,
+                        loaders: Iterable[str] = ('train_dataloader',
+                                                  'val_dataloader',
+                                                  'test_dataloader'),
+                        parser: str = 'spacy',
+                        spacy_model: str = 'en_core_web_sm',
+                        out: Optional[str] = None,
+                        overwrite: bool = False,
+                        max_words: int = DEFAULT_MAX_WORDS) -> List[dict]:
+    """Parse the expressions of a config's datasets into its parse
+    cache(s) (what ``tools/dataset_converters/parse_expressions.py``
+    does).
+
+    Args:
+        cfg (Config | dict): The full config.
+        loaders (Iterable[str]): Dataloaders whose datasets are parsed.
+            Defaults to all three.
+        parser (str): ``'spacy'`` or ``'rules'``. Defaults to ``'spacy'``.
+        spacy_model (str): Defaults to ``'en_core_web_sm'``.
+        out (str, optional): The cache to write; None writes every
+            ``parse_file`` the config's ``LoadExpressionParse`` steps
+            read. Defaults to None.
+        overwrite (bool): Drop the parses a cache already holds (else they
+            are kept and only new expressions are parsed). Defaults to
+            False.
+        max_words (int): Words parsed. Defaults to 20.
+
+    Returns:
+        list[dict]: Per file written: ``path``, ``parser``,
+        ``expressions`` (distinct, of the config), ``added``, ``total``.
+    """
+    paths = [out] if out else list(
+        dict.fromkeys(path for _, path in parse_files_of_config(cfg)))
+    if not paths:
+        raise ValueError(
+            'The config reads no parse cache (no LoadExpressionParse with '
+            'a parse_file in its pipelines); give the output file (--out).')
+    parse, description = build_parser(parser, spacy_model, max_words)
+    texts = list(
+        dict.fromkeys(parse_key(t)
+                      for t in iter_config_expressions(cfg, loaders)))
+    written = []
+    for path in paths:
+        known = {} if overwrite or not osp.isfile(path) else \
+            read_parse_file(path)
+        parses, added = parse_expressions(texts, parse, known)
+        write_parse_file(path, parses, description, max_words)
+        written.append(
+            dict(
+                path=path,
+                parser=description,
+                expressions=len(texts),
+                added=added,
+                total=len(parses)))
+    return written
+
+
 __all__ = [
-    'PARSE_FORMAT', 'PARSE_VERSION', 'PARSERS', 'PARSE_TOOL',
-    'DEFAULT_MAX_WORDS', 'ParserUnavailableError', 'MissingParseError',
+    'write_config_parses', 'PARSE_FORMAT', 'PARSE_VERSION', 'PARSERS',
+    'PARSE_TOOL', 'DEFAULT_MAX_WORDS', 'ParserUnavailableError',
+    'MissingParseError',
     'parse_key', 'parser_input', 'rule_parse', 'SpacyParser', 'build_parser',
     'check_parse', 'read_parse_file', 'write_parse_file',
     'parse_expressions', 'parse_files_of_config', 'iter_config_expressions'

@@ -88,8 +88,15 @@ class _ForwardWithText(nn.Module):
 
 
 def build_offline(cfg: Config, bert_config: dict) -> None:
-    """Make the config's BERT buildable without a download (in place)."""
+    """Make the config's text encoder buildable without a download (in
+    place): its own ``offline_cfg`` where it has one (contract C1), else
+    BERT from ``BertConfig``."""
+    from mmrrsis.registry import MODELS
     text_cfg = cfg.model.text_encoder
+    encoder = MODELS.get(text_cfg['type'])
+    if hasattr(encoder, 'offline_cfg'):
+        cfg.model.text_encoder = encoder.offline_cfg(text_cfg, 'random')
+        return
     text_cfg.update(
         pretrained=None,
         bert_config=dict(text_cfg.get('bert_config') or {}, **bert_config),
@@ -132,9 +139,13 @@ def count(config: str,
         build_offline(cfg, bert_config or {})
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
     h, w = shape
-    sample = SegDataSample(
-        metainfo=dict(
-            text=text, img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+    metainfo = dict(
+        text=text, img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w))
+    if 'parse' in getattr(model.text_encoder, 'meta_keys', ()):
+        # LSCM's word graph: the dummy expression parsed by the rule parser
+        from mmrrsis.datasets.expression_parse import rule_parse
+        metainfo['parse'] = dict(rule_parse(text), text=text)
+    sample = SegDataSample(metainfo=metainfo)
     wrapper = _ForwardWithText(model, [sample]).eval()
     image = torch.zeros(1, 3, h, w)
     with torch.no_grad():

@@ -1,5 +1,4 @@
 """Data transforms of referring segmentation (strings stay strings)."""
-from .expression_parse import LoadExpressionParse
 from .formatting import PackRRSISInputs
 from .loading import (
     LoadReferringAnnotations,
@@ -7,6 +6,7 @@ from .loading import (
     decode_segmentation,
     read_mask_file,
 )
+from .parse_loading import LoadExpressionParse
 from .random_boxes import RandomBoxes
 from .rs_loading import LoadRSImageFromFile
 from .text import CleanText, RandomSentence

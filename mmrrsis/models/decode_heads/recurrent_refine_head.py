@@ -149,7 +149,7 @@ class RecurrentRefineHead(BaseTextDecodeHead, metaclass=ABCMeta):
             l2_normalize(lateral(x), dim=1)
             for lateral, x in zip(self.laterals, feats)
         ]
-        sizes = {tuple(v.shape[-2:]) for v in visual}
+        sizes = {tuple(int(n) for n in v.shape[-2:]) for v in visual}
         if len(sizes) != 1:
             raise ValueError(
                 f'{type(self).__name__}: the projected levels are on '

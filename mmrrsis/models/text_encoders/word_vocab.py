@@ -13,12 +13,15 @@ files:
   ``.npy`` array (one row per vocabulary line, as the reference's
   ``*_emb.npy``) or a GloVe text file (``word v1 ... vD`` a line; words it
   lacks get random vectors, as the reference's ``embedding_generate.py``);
-- :func:`build_word_vocab`: a vocabulary from a set of expressions
+- :func:`build_word_vocab`: a vocabulary from a set of expressions, and
+  :func:`write_config_vocab`: the vocabulary (and GloVe vectors) of a
+  config's datasets, where its text encoder reads them
   (``tools/dataset_converters/build_word_vocab.py``).
 """
+import os
 import os.path as osp
 from collections import Counter
-from typing import Callable, Iterable, List, Optional
+from typing import Iterable, List, Optional, Tuple
 
 import numpy as np
 
@@ -134,6 +137,26 @@ def load_word_embeddings(path: str,
                 f'vocabulary has {len(words)} words and the encoder '
                 f'embed_dims={dims}: ({len(words)}, {dims}) expected.')
         return table.astype(np.float32)
+    return glove_table(path, words, dims, seed)[0]
+
+
+def glove_table(path: str,
+                words: List[str],
+                dims: int,
+                seed: int = 0) -> Tuple[np.ndarray, int]:
+    """The vectors of ``words`` in a GloVe text file.
+
+    Args:
+        path (str): ``word v1 ... v_dims`` a line.
+        words (list[str]): The vocabulary.
+        dims (int): Vector width.
+        seed (int): Seed of the random vectors of missing words (normal,
+            std :data:`MISSING_WORD_STD`). Defaults to 0.
+
+    Returns:
+        tuple[np.ndarray, int]: (len(words), dims) float32 and how many
+        words the file has.
+    """
     index = {w: i for i, w in enumerate(words)}
     table = np.random.default_rng(seed).normal(
         0., MISSING_WORD_STD, (len(words), dims)).astype(np.float32)
@@ -158,18 +181,17 @@ def load_word_embeddings(path: str,
         raise ValueError(
             f'No word of the vocabulary has a vector in {path}: is it a '
             f'GloVe text file of {dims}-d vectors?')
-    return table
+    return table, int(found.sum())
 
 
-def build_word_vocab(texts: Iterable[str],
-                     split: Callable[[str], List[str]],
+def build_word_vocab(word_lists: Iterable[List[str]],
                      min_count: int = 1,
                      max_words: Optional[int] = None) -> List[str]:
     """A vocabulary of the words of some expressions.
 
     Args:
-        texts (Iterable[str]): The expressions.
-        split (callable): Text -> words (the encoder's rule).
+        word_lists (Iterable[list[str]]): The expressions' words (the
+            encoder's split).
         min_count (int): Keep words seen at least this often. Defaults to
             1.
         max_words (int, optional): Keep at most this many words (the most
@@ -179,7 +201,7 @@ def build_word_vocab(texts: Iterable[str],
         list[str]: :data:`WORD_SPECIALS`, then the words by decreasing
         count (ties alphabetical).
     """
-    counts = Counter(w for text in texts for w in split(text))
+    counts = Counter(w for words in word_lists for w in words)
     for special in WORD_SPECIALS:
         counts.pop(special, None)
     ranked = sorted((w for w, c in counts.items() if c >= min_count),
@@ -189,8 +211,74 @@ def build_word_vocab(texts: Iterable[str],
     return list(WORD_SPECIALS) + ranked
 
 
+def write_config_vocab(cfg,
+                       loaders: Iterable[str] = ('train_dataloader', ),
+                       glove: Optional[str] = None,
+                       min_count: int = 1,
+                       vocab_out: Optional[str] = None,
+                       embeddings_out: Optional[str] = None) -> dict:
+    """Write the word vocabulary of a config's expressions (and their GloVe
+    vectors) where its ``LSTMTextEncoder`` reads them.
+
+    The words are the encoder's: the expressions split by
+    :func:`~mmrrsis.datasets.text_utils.split_words` and, when the config
+    reads parse caches that exist, their tokens (lower-cased).
+
+    Args:
+        cfg (Config | dict): The full config.
+        loaders (Iterable[str]): Dataloaders whose expressions count.
+            Defaults to the training one.
+        glove (str, optional): A GloVe text file; its vectors of the words
+            are saved as a ``.npy``. Defaults to None.
+        min_count (int): Keep words seen this often. Defaults to 1.
+        vocab_out (str, optional): Defaults to the encoder's ``vocab``.
+        embeddings_out (str, optional): Defaults to the encoder's
+            ``embeddings``.
+
+    Returns:
+        dict: ``vocab`` (path), ``words`` (count), ``embeddings`` (path
+        or None), ``covered`` (words with a GloVe vector, or None).
+    """
+    from mmrrsis.datasets.expression_parse import (
+        iter_config_expressions,
+        parse_files_of_config,
+        read_parse_file,
+    )
+    from mmrrsis.datasets.text_utils import split_words
+    text_cfg = (cfg.get('model') or {}).get('text_encoder') or {}
+    vocab_out = vocab_out or text_cfg.get('vocab')
+    if not vocab_out or vocab_out == TINY_WORD_VOCAB_NAME:
+        raise ValueError(
+            'Where should the vocabulary go? The config\'s '
+            'model.text_encoder.vocab is not a file path; give --vocab-out.')
+    texts = list(iter_config_expressions(cfg, loaders))
+    token_lists = [split_words(t) for t in texts]
+    for _, path in parse_files_of_config(cfg):
+        if osp.isfile(path):
+            token_lists += [[str(w).lower() for w in p['tokens']]
+                            for p in read_parse_file(path).values()]
+    words = build_word_vocab(token_lists, min_count)
+    os.makedirs(osp.dirname(osp.abspath(vocab_out)), exist_ok=True)
+    with open(vocab_out, 'w', encoding='utf-8') as f:
+        f.write('\n'.join(words) + '\n')
+    result = dict(vocab=vocab_out, words=len(words), embeddings=None,
+                  covered=None)
+    if glove is not None:
+        embeddings_out = embeddings_out or text_cfg.get('embeddings')
+        if not embeddings_out or not embeddings_out.endswith('.npy'):
+            raise ValueError(
+                'Where should the GloVe vectors go? Give --embeddings-out '
+                'FILE.npy (the config\'s model.text_encoder.embeddings is '
+                f'{embeddings_out!r}).')
+        dims = int(text_cfg.get('embed_dims', 300))
+        table, covered = glove_table(glove, words, dims)
+        np.save(embeddings_out, table)
+        result.update(embeddings=embeddings_out, covered=covered)
+    return result
+
+
 __all__ = [
-    'WORD_SPECIALS', 'PAD_WORD', 'UNK_WORD', 'TINY_WORD_VOCAB_NAME',
-    'tiny_word_vocab', 'load_word_vocab', 'load_word_embeddings',
-    'build_word_vocab'
+    'write_config_vocab', 'WORD_SPECIALS', 'PAD_WORD', 'UNK_WORD',
+    'TINY_WORD_VOCAB_NAME', 'tiny_word_vocab', 'load_word_vocab',
+    'load_word_embeddings', 'glove_table', 'build_word_vocab'
 ]

@@ -75,7 +75,8 @@ class ConvLSTMCell(nn.Module):
         self.norm_c = nn.GroupNorm(1, hidden_channels, eps=eps)
 
     def _peephole(self, weight: Tensor, size: Sequence[int]) -> Tensor:
-        if tuple(size) == self.feat_size:
+        size = tuple(int(n) for n in size)
+        if size == self.feat_size:
             return weight
         return F.interpolate(
             weight[None], size=tuple(size), mode='bilinear',

@@ -108,8 +108,8 @@ class SameConv2d(nn.Conv2d):
         """
         k, s = self.kernel_size[0], self.stride[0]
         if k > 1 or s > 1:
-            top, bottom = tf_same_padding(x.shape[-2], k, s)
-            left, right = tf_same_padding(x.shape[-1], k, s)
+            top, bottom = tf_same_padding(int(x.shape[-2]), k, s)
+            left, right = tf_same_padding(int(x.shape[-1]), k, s)
             x = F.pad(x, (left, right, top, bottom))
         return super().forward(x)
 
