@@ -58,10 +58,6 @@ class CMPCHead(RecurrentRefineHead):
     Args:
         in_channels (Sequence[int]): Backbone maps' channels. Defaults to
             ResNet-101's C3-C5 (512, 1024, 2048).
-        channels (int): Fused width (``mlp_dim``). Defaults to 500.
-        vis_channels (int): Projected width (``v_emb_dim``). Defaults to
-            1000.
-        text_channels (int): C_t (``rnn_size``). Defaults to 1000.
         in_index (Sequence[int]): Defaults to (1, 2, 3).
         lateral_strides (Sequence[int]): Defaults to (1, 1, 1).
         refine_order (Sequence[int]): Defaults to (0, 1, 2).
@@ -69,51 +65,38 @@ class CMPCHead(RecurrentRefineHead):
             Defaults to 500.
         num_mutan_heads (int): Defaults to 5.
         exchange_rounds (int): Rounds of feature exchange. Defaults to 2.
-        final_loss_weight (float): Defaults to 0.7.
-        level_loss_weight (float): Defaults to 0.1.
-        **kwargs: See :class:`RecurrentRefineHead`.
+        **kwargs: See :class:`RecurrentRefineHead` (``channels`` 500,
+            ``vis_channels`` 1000, ``text_channels`` 1000, ``feat_size``,
+            ``final_loss_weight`` (here 0.7), ``level_loss_weight`` 0.1,
+            ...).
     """
 
     def __init__(self,
                  in_channels: Sequence[int] = (512, 1024, 2048),
-                 channels: int = 500,
-                 vis_channels: int = 1000,
-                 text_channels: int = 1000,
                  in_index: Sequence[int] = (1, 2, 3),
                  lateral_strides: Sequence[int] = (1, 1, 1),
                  refine_order: Sequence[int] = (0, 1, 2),
                  role_channels: int = 500,
                  num_mutan_heads: int = 5,
                  exchange_rounds: int = 2,
-                 final_loss_weight: float = 0.7,
-                 level_loss_weight: float = 0.1,
                  **kwargs) -> None:
-        super().__init__(
-            in_channels=in_channels,
-            channels=channels,
-            vis_channels=vis_channels,
-            text_channels=text_channels,
-            in_index=in_index,
-            lateral_strides=lateral_strides,
-            refine_order=refine_order,
-            final_loss_weight=final_loss_weight,
-            level_loss_weight=level_loss_weight,
-            **kwargs)
-        n = self.num_levels
-        self.word_roles = WordRoleClassifier(text_channels, role_channels)
+        kwargs.setdefault('final_loss_weight', 0.7)
+        super().__init__(in_channels, in_index, lateral_strides,
+                         refine_order, **kwargs)
+        n, vis, text = self.num_levels, self.vis_channels, self.text_channels
+        self.word_roles = WordRoleClassifier(text, role_channels)
         self.mutan = nn.ModuleList([
-            MutanFusion(vis_channels, text_channels, num_mutan_heads,
-                        COORD_CHANNELS) for _ in range(n)
+            MutanFusion(vis, text, num_mutan_heads, COORD_CHANNELS)
+            for _ in range(n)
         ])
         self.relation_graph = nn.ModuleList(
-            [SpatialRelationGraph(vis_channels, text_channels)
-             for _ in range(n)])
+            [SpatialRelationGraph(vis, text) for _ in range(n)])
         self.fusion = nn.ModuleList([
-            SameConv2d(2 * vis_channels + text_channels + COORD_CHANNELS,
-                       channels) for _ in range(n)
+            SameConv2d(2 * vis + text + COORD_CHANNELS, self.channels)
+            for _ in range(n)
         ])
         self.exchange = nn.ModuleList([
-            TextGuidedExchange(channels, text_channels, n - 1)
+            TextGuidedExchange(self.channels, text, n - 1)
             for _ in range(exchange_rounds * n)
         ])
 

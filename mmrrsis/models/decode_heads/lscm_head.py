@@ -56,54 +56,37 @@ class LSCMHead(RecurrentRefineHead):
     Args:
         in_channels (Sequence[int]): Backbone maps' channels. Defaults to
             ResNet-101's (256, 512, 1024, 2048).
-        channels (int): Fused width (``mlp_dim``). Defaults to 500.
-        vis_channels (int): Projected width (``v_emb_dim``). Defaults to
-            1000.
-        text_channels (int): C_t (``rnn_size``). Defaults to 1000.
         in_index (Sequence[int]): Defaults to (0, 1, 2, 3).
         lateral_strides (Sequence[int]): Defaults to (2, 1, 1, 1).
         refine_order (Sequence[int]): Defaults to (3, 2, 1, 0, 1, 2, 3).
         num_mutan_heads (int): Defaults to 5.
-        final_loss_weight (float): Defaults to 0.6.
-        level_loss_weight (float): Defaults to 0.1.
-        **kwargs: See :class:`RecurrentRefineHead` (``feat_size``,
+        **kwargs: See :class:`RecurrentRefineHead` (``channels`` 500,
+            ``vis_channels`` 1000, ``text_channels`` 1000, ``feat_size``,
+            ``final_loss_weight`` (here 0.6), ``level_loss_weight`` 0.1,
             ``threshold``, ``loss_decode``, ``align_corners``, ...).
     """
 
     def __init__(self,
                  in_channels: Sequence[int] = (256, 512, 1024, 2048),
-                 channels: int = 500,
-                 vis_channels: int = 1000,
-                 text_channels: int = 1000,
                  in_index: Sequence[int] = (0, 1, 2, 3),
                  lateral_strides: Sequence[int] = (2, 1, 1, 1),
                  refine_order: Sequence[int] = (3, 2, 1, 0, 1, 2, 3),
                  num_mutan_heads: int = 5,
-                 final_loss_weight: float = 0.6,
-                 level_loss_weight: float = 0.1,
                  **kwargs) -> None:
-        super().__init__(
-            in_channels=in_channels,
-            channels=channels,
-            vis_channels=vis_channels,
-            text_channels=text_channels,
-            in_index=in_index,
-            lateral_strides=lateral_strides,
-            refine_order=refine_order,
-            final_loss_weight=final_loss_weight,
-            level_loss_weight=level_loss_weight,
-            **kwargs)
+        kwargs.setdefault('final_loss_weight', 0.6)
+        super().__init__(in_channels, in_index, lateral_strides,
+                         refine_order, **kwargs)
+        vis, text = self.vis_channels, self.text_channels
         self.mutan = nn.ModuleList([
-            MutanFusion(vis_channels, text_channels, num_mutan_heads,
-                        COORD_CHANNELS) for _ in range(self.num_levels)
-        ])
-        self.context = nn.ModuleList([
-            WordGraphContext(vis_channels, text_channels)
+            MutanFusion(vis, text, num_mutan_heads, COORD_CHANNELS)
             for _ in range(self.num_levels)
         ])
+        self.context = nn.ModuleList([
+            WordGraphContext(vis, text) for _ in range(self.num_levels)
+        ])
         self.fusion = nn.ModuleList([
-            SameConv2d(2 * vis_channels + text_channels + COORD_CHANNELS,
-                       channels) for _ in range(self.num_levels)
+            SameConv2d(2 * vis + text + COORD_CHANNELS, self.channels)
+            for _ in range(self.num_levels)
         ])
 
     def fuse(self, visual: List[Tensor],

@@ -54,20 +54,22 @@ class RecurrentRefineHead(BaseTextDecodeHead, metaclass=ABCMeta):
     Args:
         in_channels (Sequence[int]): Channels of the selected backbone
             maps.
-        channels (int): C, the fused levels' width (the references'
-            ``mlp_dim``, 500).
-        vis_channels (int): Width of the projected visual maps
-            (``v_emb_dim``, 1000).
-        text_channels (int): C_t of ``TextFeatures.words`` (``rnn_size``,
-            1000).
         in_index (Sequence[int]): Which backbone maps.
         lateral_strides (Sequence[int]): 1 or 2 per map (see above).
         refine_order (Sequence[int]): Indices of the maps R the ConvLSTM
             reads, in order.
+        channels (int): C, the fused levels' width (the references'
+            ``mlp_dim``). Defaults to 500.
+        vis_channels (int): Width of the projected visual maps
+            (``v_emb_dim``). Defaults to 1000.
+        text_channels (int): C_t of ``TextFeatures.words`` (``rnn_size``).
+            Defaults to 1000.
         feat_size (tuple[int, int]): The grid of the ConvLSTM's peepholes
             (40 x 40 at the references' 320 x 320).
         final_loss_weight (float): Weight of the final map's loss.
-        level_loss_weight (float): Weight of each level's loss.
+            Defaults to 0.6.
+        level_loss_weight (float): Weight of each level's loss. Defaults
+            to 0.1.
         threshold (float): Sigmoid threshold of the target. Defaults to
             0.5 (the references' logit >= 0).
         loss_decode (dict | list[dict]): Losses. Defaults to
@@ -76,16 +78,19 @@ class RecurrentRefineHead(BaseTextDecodeHead, metaclass=ABCMeta):
             layers start as the references', Glorot uniform).
         **kwargs: Other ``BaseDecodeHead`` arguments (``align_corners``,
             ``ignore_index``).
+
+    Its layers are built from :attr:`channels`, :attr:`vis_channels` and
+    :attr:`text_channels`.
     """
 
     def __init__(self,
                  in_channels: Sequence[int],
-                 channels: int,
-                 vis_channels: int,
-                 text_channels: int,
                  in_index: Sequence[int],
                  lateral_strides: Sequence[int],
                  refine_order: Sequence[int],
+                 channels: int = 500,
+                 vis_channels: int = 1000,
+                 text_channels: int = 1000,
                  feat_size: Tuple[int, int] = (40, 40),
                  final_loss_weight: float = 0.6,
                  level_loss_weight: float = 0.1,
