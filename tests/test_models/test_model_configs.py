@@ -334,3 +334,30 @@ def test_lscm_cmpc_twins(name, helpers):
         helpers.configs, 'tiny', f'{name}_r18-tiny_refsegrs-64x64.py'))
     assert tiny.model.text_encoder.vocab == 'mmrrsis-tiny-words'
     assert tiny.train_dataloader.batch_size == 2
+
+
+def test_lscm_weight_decay_is_the_references_l2(helpers):
+    """The references' L2 penalty covers the weights of their own
+    convolutions only ('DW'): no decay on biases, norms, the LSTM, the word
+    vectors or the ConvLSTM; the frozen backbone is not optimised."""
+    cfg = Config.fromfile(osp.join(helpers.configs, CNN_LEAVES[0]))
+    model = helpers.build_model(
+        helpers.leaf_model_cfg('tiny/lscm_r18-tiny_refsegrs-64x64.py'))
+    model.backbone.requires_grad_(False)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for group in optim.optimizer.param_groups:
+        for param in group['params']:
+            decay[names[id(param)]] = group['weight_decay']
+    assert not any(n.startswith('backbone.') for n in decay)
+    assert decay['decode_head.laterals.0.weight'] == 5e-4
+    assert decay['decode_head.mutan.0.lang_trans.weight'] == 5e-4
+    assert decay['decode_head.context.0.graph_conv.update.weight'] == 5e-4
+    for name in ('decode_head.laterals.0.bias',
+                 'decode_head.context.0.graph_conv.gather_norm.weight',
+                 'decode_head.conv_lstm.cell.conv.weight',
+                 'decode_head.conv_lstm.cell.peephole_i',
+                 'text_encoder.embedding.weight',
+                 'text_encoder.lstm.weight_ih_l0'):
+        assert decay[name] == 0, name
