@@ -111,7 +111,9 @@ class SplitEvaluator:
         if is_model_wrapper(model):
             model = model.module
         check_text_model(model, self.config_name)
-        load_checkpoint_checked(model, checkpoint, unsafe_load=unsafe_load)
+        # the config too: converted weights' requirements are checked
+        load_checkpoint_checked(
+            model, checkpoint, unsafe_load=unsafe_load, cfg=self.cfg)
 
     def run(self, shuffle_seed: Optional[int] = None) -> Dict[str, float]:
         """Score the split.

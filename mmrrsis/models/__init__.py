@@ -9,6 +9,7 @@ from . import (
                fusions,
                losses,
                necks,
+               prompters,
                segmentors,
                text_encoders,
                utils,
@@ -19,11 +20,13 @@ from .decode_heads import *  # noqa: F401,F403
 from .fusions import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403
 from .necks import *  # noqa: F401,F403
+from .prompters import *  # noqa: F401,F403
 from .segmentors import *  # noqa: F401,F403
 from .text_encoders import *  # noqa: F401,F403
 from .utils import *  # noqa: F401,F403
 
 __all__ = (
     backbones.__all__ + data_preprocessor.__all__ + decode_heads.__all__ +
-    fusions.__all__ + losses.__all__ + necks.__all__ + segmentors.__all__ +
+    fusions.__all__ + losses.__all__ + necks.__all__ + prompters.__all__ +
+    segmentors.__all__ +
     text_encoders.__all__ + utils.__all__)

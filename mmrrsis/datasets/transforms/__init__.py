@@ -6,15 +6,18 @@ from .loading import (
     decode_segmentation,
     read_mask_file,
 )
+from .network_size import AdoptNetworkSize
 from .parse_loading import LoadExpressionParse
+from .phrase_tokens import ObjectPositionPhrases
 from .random_boxes import RandomBoxes
 from .rs_loading import LoadRSImageFromFile
-from .text import CleanText, RandomSentence
+from .text import CleanText, RandomSentence, TextTransform
 from .transforms import ReferringRandomFlip
 
 __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
     'ReferringRandomFlip', 'RandomBoxes', 'LoadRSImageFromFile',
-    'LoadExpressionParse'
+    'LoadExpressionParse', 'ObjectPositionPhrases', 'AdoptNetworkSize',
+    'TextTransform'
 ]

@@ -1,8 +1,6 @@
 """Attach the dependency parse of the expression (LSCM's word graph)."""
 from typing import Dict, Optional
 
-from mmcv.transforms import BaseTransform
-
 from mmrrsis.registry import TRANSFORMS
 
 from ..expression_parse import (
@@ -14,10 +12,11 @@ from ..expression_parse import (
     rule_parse,
 )
 from .loading import describe_sample
+from .text import TextTransform
 
 
 @TRANSFORMS.register_module()
-class LoadExpressionParse(BaseTransform):
+class LoadExpressionParse(TextTransform):
     """Attach the dependency parse of the sample's expression.
 
     The parse comes from a parse cache written by
@@ -28,6 +27,9 @@ class LoadExpressionParse(BaseTransform):
     rule_parse`), run here (the generated datasets' configs use it, so they
     train with no extra step). ``PackRRSISInputs`` packs it as
     ``metainfo['parse']``, which ``LSTMTextEncoder(use_parse=True)`` reads.
+    A text step: inference runs it on each new expression too (with
+    ``parser='rules'`` it parses it; a ``parse_file`` holds the dataset's
+    expressions only, and another expression stops with the tool's name).
 
     Put it after ``CleanText`` (the cache is keyed by the cleaned text) and
     after every transform that changes the text (e.g. a flip that swaps

@@ -6,8 +6,10 @@ from .lscm_head import LSCMHead
 from .recurrent_refine_head import RecurrentRefineHead
 from .referring_decode_head import ReferringDecodeHead
 from .rotated_decode_head import RotatedDecodeHead
+from .sam2_mask_head import SAM2ImageFeatures, SAM2MaskHead
 
 __all__ = [
     'BaseTextDecodeHead', 'ReferringDecodeHead', 'RotatedDecodeHead',
-    'RecurrentRefineHead', 'LSCMHead', 'CMPCHead'
+    'RecurrentRefineHead', 'LSCMHead', 'CMPCHead', 'SAM2ImageFeatures',
+    'SAM2MaskHead'
 ]

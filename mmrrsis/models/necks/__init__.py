@@ -5,8 +5,12 @@ from .cross_scale_interaction import CrossScaleInteraction
 from .lavt_fusion_neck import LAVTFusionNeck
 from .lgce_neck import LGCENeck
 from .lgce_rsfm_neck import LGCERSFMNeck
+from .text_aware_multiscale_enhancement import (
+    TextAwareMultiScaleEnhancement,
+    TMEMBlock,
+)
 
 __all__ = [
     'BaseTextNeck', 'CrossScaleInteraction', 'LAVTFusionNeck', 'LGCENeck',
-    'LGCERSFMNeck'
+    'LGCERSFMNeck', 'TextAwareMultiScaleEnhancement', 'TMEMBlock'
 ]

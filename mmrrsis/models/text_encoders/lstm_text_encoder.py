@@ -3,8 +3,7 @@ import copy
 import logging
 import math
 import os.path as osp
-from dataclasses import dataclass
-from typing import Callable, List, Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.logging import print_log
@@ -13,11 +12,17 @@ from torch import Tensor, nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from mmrrsis.datasets.text_utils import normalize_text, split_words
-from mmrrsis.models.utils import TextFeatures, WordGraphFeatures
+from mmrrsis.models.utils import TextFeatures
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptMultiConfig
 
-from .base_text_encoder import BaseTextEncoder, ExpressionLog
+from .base_text_encoder import (
+    BaseTextEncoder,
+    ExpressionLog,
+    ExpressionTokenizer,
+    TokenizerUnavailableError,
+    check_purpose,
+)
 from .word_vocab import (
     PAD_WORD,
     TINY_WORD_VOCAB_NAME,
@@ -26,25 +31,6 @@ from .word_vocab import (
     load_word_vocab,
     tiny_word_vocab,
 )
-
-try:  # contract C1 (the tokenizer record); see the fallback below
-    from .base_text_encoder import (
-        ExpressionTokenizer,
-        TokenizerUnavailableError,
-    )
-except ImportError:  # until the shared base defines them
-
-    @dataclass
-    class ExpressionTokenizer:
-        """A text encoder's tokenizer alone (contract C1)."""
-        encode: Callable[[str], List[int]]
-        max_tokens: int
-        unk_id: Optional[int]
-        description: str
-
-    class TokenizerUnavailableError(RuntimeError):
-        """The tokenizer would need files that are not on this machine."""
-
 
 SENTENCE_VECTORS = (None, 'last', 'max')
 PARSE_TOOL = 'python tools/dataset_converters/parse_expressions.py CONFIG'
@@ -324,9 +310,8 @@ class LSTMTextEncoder(BaseTextEncoder):
 
         Returns:
             TextFeatures: ``words`` (B, L, C_t) LSTM outputs (0 at
-            padding), ``mask`` (B, L), ``sentence`` (B, C_t) or None; a
-            :class:`~mmrrsis.models.utils.WordGraphFeatures` with the
-            ``graph`` when one is given.
+            padding), ``mask`` (B, L), ``sentence`` (B, C_t) or None and
+            ``graph`` (B, L, L) when one is given.
         """
         length = ids.shape[1]
         vectors = self.dropout(self.embedding(ids))
@@ -344,9 +329,7 @@ class LSTMTextEncoder(BaseTextEncoder):
         elif self.sentence == 'max':
             sentence = words.masked_fill(mask[..., None] == 0,
                                          float('-inf')).amax(dim=1)
-        if graph is None:
-            return TextFeatures(words, mask, sentence)
-        return WordGraphFeatures(words, mask, sentence, graph)
+        return TextFeatures(words, mask, sentence, graph=graph)
 
     def forward(self,
                 texts: Union[str, List[str]],
@@ -394,9 +377,7 @@ class LSTMTextEncoder(BaseTextEncoder):
         Returns:
             dict: The config to build.
         """
-        if purpose not in ('random', 'checkpoint'):
-            raise ValueError('purpose must be "random" or "checkpoint", got '
-                             f'{purpose!r}.')
+        check_purpose(purpose)
         cfg = copy.deepcopy(dict(cfg))
         cfg['embeddings'] = None
         vocab = cfg.get('vocab')
@@ -455,6 +436,4 @@ class LSTMTextEncoder(BaseTextEncoder):
             f'({len(words)} words){note}')
 
 
-__all__ = [
-    'LSTMTextEncoder', 'ExpressionTokenizer', 'TokenizerUnavailableError'
-]
+__all__ = ['LSTMTextEncoder']

@@ -1,18 +1,21 @@
-"""Model utilities: the text record, layers shared by components,
-checkpoint key conversion."""
+"""Model utilities: the text record and layers shared by components.
+
+(Checkpoint conversion moved to :mod:`mmrrsis.models.converters`; its
+shared helpers are re-exported here for code written against the old
+place.)"""
+# moved to mmrrsis.models.converters; re-exported for converters written
+# against this place before the move (contract C2)
+from mmrrsis.models.converters.common import (  # noqa: E402,I001
+    convert_reference_checkpoint,
+    converter_cli,
+    save_converted,
+)
+
 from .adaptive_rotated_conv import (
     AdaptiveRotatedConv2d,
     RotationRouting,
     kernel_rotation_matrix,
     rotate_kernels,
-)
-from .ckpt_convert import (
-    convert_lavt,
-    convert_reference_checkpoint,
-    convert_rmsin,
-    converter_cli,
-    patch_merging_order,
-    save_converted,
 )
 from .conv_lstm import ConvLSTM, ConvLSTMCell
 from .graph_conv import GraphConv, NodeLayerNorm
@@ -33,7 +36,6 @@ from .text_features import (
     MultiScaleTextModule,
     TextConditioned,
     TextFeatures,
-    WordGraphFeatures,
     pool_words,
     takes_text,
 )
@@ -41,12 +43,11 @@ from .word_graph_context import WordGraphContext
 
 __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
-    'rotate_kernels', 'convert_lavt', 'convert_reference_checkpoint',
-    'convert_rmsin', 'converter_cli', 'patch_merging_order',
-    'save_converted', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
-    'TextFeatures', 'pool_words', 'takes_text', 'ConvLSTM', 'ConvLSTMCell',
-    'GraphConv', 'NodeLayerNorm', 'MutanFusion', 'SameConv2d',
-    'l2_normalize', 'spatial_coordinates', 'WORD_ROLES',
+    'rotate_kernels', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
+    'TextFeatures', 'pool_words', 'takes_text',
+    'convert_reference_checkpoint', 'converter_cli', 'save_converted',
+    'ConvLSTM', 'ConvLSTMCell', 'GraphConv', 'NodeLayerNorm', 'MutanFusion',
+    'SameConv2d', 'l2_normalize', 'spatial_coordinates', 'WORD_ROLES',
     'SpatialRelationGraph', 'TextGuidedExchange', 'WordRoleClassifier',
-    'WordGraphContext', 'WordGraphFeatures'
+    'WordGraphContext'
 ]

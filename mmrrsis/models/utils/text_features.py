@@ -14,7 +14,8 @@ Contract (see ``docs/add_a_model.md``):
   :meth:`TextFeatures.pool` (or :func:`pool_words`) and never averages the
   word features itself.
 """
-from typing import NamedTuple, Optional, Sequence
+import dataclasses
+from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -49,8 +50,13 @@ def pool_words(words: Tensor, mask: Tensor,
     return (words * weights).sum(1) / weights.sum(1).clamp(min=1.)
 
 
-class TextFeatures(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class TextFeatures:
     """What a text encoder returns for a batch of B expressions.
+
+    A frozen record. It unpacks as ``words, mask, sentence`` (what it did
+    as a ``NamedTuple`` before it had ``phrases``, which are read by name
+    only) and ``_replace(**fields)`` makes a changed copy.
 
     Attributes:
         words (Tensor): (B, L, C_t) one feature per token, [CLS]/[SEP]
@@ -61,11 +67,44 @@ class TextFeatures(NamedTuple):
         sentence (Tensor, optional): (B, C_t) the encoder's own sentence
             vector, or None when it has none (BERT's pooler is not used
             by LAVT/RMSIN). Defaults to None.
+        phrases (dict[str, TextFeatures], optional): Records of parts of
+            the expression, by name, each with ``words`` (B, L, C_t) and
+            ``mask`` (B, L) on the same L positions as the whole
+            expression, from an encoder that encodes parts separately
+            (FIANet's ``'object'`` and ``'position'`` passes of
+            :class:`~mmrrsis.models.text_encoders.PhraseBertTextEncoder`).
+            A part's mask may be all zeros (no such phrase in the
+            expression). None when the encoder has no parts. Defaults to
+            None.
+        graph (Tensor, optional): (B, L, L) float weights between the L
+            positions of ``words``, from an encoder that builds a graph
+            over the words (LSCM's
+            :class:`~mmrrsis.models.text_encoders.LSTMTextEncoder` with
+            ``use_parse``: 1 between a word and its head in the dependency
+            parse, a small weight between other words, 0 at padding).
+            None otherwise. Defaults to None.
     """
 
     words: Tensor
     mask: Tensor
     sentence: Optional[Tensor] = None
+    phrases: Optional[Dict[str, 'TextFeatures']] = None
+    graph: Optional[Tensor] = None
+
+    def __post_init__(self) -> None:
+        if self.graph is not None and tuple(self.graph.shape) != (
+                *self.mask.shape, self.mask.shape[1]):
+            raise ValueError(
+                'TextFeatures.graph must be (B, L, L) for mask '
+                f'{tuple(self.mask.shape)}, got {tuple(self.graph.shape)}.')
+
+    def __iter__(self) -> Iterator[Optional[Tensor]]:
+        """``words, mask, sentence``."""
+        return iter((self.words, self.mask, self.sentence))
+
+    def _replace(self, **fields) -> 'TextFeatures':
+        """A copy with ``fields`` changed."""
+        return dataclasses.replace(self, **fields)
 
     def pool(self, pooling: str = 'masked_mean') -> Tensor:
         """The sentence vector a component asks for.
@@ -94,69 +133,40 @@ class TextFeatures(NamedTuple):
                 expressions, e.g. ``slice(2, 4)``.
 
         Returns:
-            TextFeatures: ``words``, ``mask`` (and ``sentence`` when there
-            is one) restricted to those rows.
+            TextFeatures: ``words``, ``mask`` (and ``sentence``,
+            ``phrases`` and ``graph`` when there are) restricted to those
+            rows.
         """
+        phrases = None if self.phrases is None else {
+            name: part.rows(index)
+            for name, part in self.phrases.items()
+        }
         return TextFeatures(
             self.words[index], self.mask[index],
-            None if self.sentence is None else self.sentence[index])
+            None if self.sentence is None else self.sentence[index], phrases,
+            None if self.graph is None else self.graph[index])
 
-    @property
-    def graph(self) -> Optional[Tensor]:
-        """(B, L, L) weights between the words, for an encoder that builds
-        a graph over them (:class:`WordGraphFeatures`); None here."""
-        return None
+    def phrase(self, name: str, owner: str) -> 'TextFeatures':
+        """The record of the part ``name``, or an error naming ``owner``.
 
+        Args:
+            name (str): A key of :attr:`phrases`, e.g. ``'object'``.
+            owner (str): The component that needs it (for the message).
 
-class WordGraphFeatures(TextFeatures):
-    """A :class:`TextFeatures` record that also carries a graph over the
-    words (LSCM: the dependency parse).
+        Returns:
+            TextFeatures: ``words`` (B, L, C_t) and ``mask`` (B, L).
 
-    It is a ``TextFeatures`` for every consumer: it unpacks, indexes and
-    compares as the three fields ``words``, ``mask``, ``sentence``;
-    :attr:`graph` is an attribute beside them, kept by :meth:`rows` and
-    :meth:`_replace`.
-
-    Args:
-        words (Tensor): (B, L, C_t).
-        mask (Tensor): (B, L).
-        sentence (Tensor, optional): (B, C_t). Defaults to None.
-        graph (Tensor): (B, L, L) float weights between the L positions of
-            ``words`` (e.g. 1 between a word and its head in the parse, a
-            small weight between other words, 0 at padding).
-    """
-
-    def __new__(cls,
-                words: Tensor,
-                mask: Tensor,
-                sentence: Optional[Tensor] = None,
-                graph: Optional[Tensor] = None) -> 'WordGraphFeatures':
-        if graph is None or graph.shape != (*mask.shape, mask.shape[1]):
-            raise ValueError(
-                'WordGraphFeatures needs graph (B, L, L) for mask '
-                f'{tuple(mask.shape)}, got '
-                f'{None if graph is None else tuple(graph.shape)}.')
-        self = super().__new__(cls, words, mask, sentence)
-        self._graph = graph
-        return self
-
-    @property
-    def graph(self) -> Tensor:
-        """(B, L, L) weights between the words."""
-        return self._graph
-
-    def rows(self, index) -> 'WordGraphFeatures':
-        """The record of some of the expressions, graph included."""
-        base = TextFeatures.rows(self, index)
-        return WordGraphFeatures(*base, graph=self.graph[index])
-
-    def _replace(self, **fields) -> 'WordGraphFeatures':
-        graph = fields.pop('graph', self.graph)
-        return WordGraphFeatures(
-            *TextFeatures._replace(self, **fields), graph=graph)
-
-    def __getnewargs__(self):
-        return (*self, self.graph)
+        Raises:
+            KeyError: The encoder produced no such part.
+        """
+        if not self.phrases or name not in self.phrases:
+            have = sorted(self.phrases or {})
+            raise KeyError(
+                f'{owner} needs the text record\'s phrase "{name}", but the '
+                f'text encoder gave {have or "none"}: use a text encoder '
+                'that encodes it (e.g. PhraseBertTextEncoder with the '
+                'ObjectPositionPhrases transform in the pipeline).')
+        return self.phrases[name]
 
 
 class TextConditioned:
@@ -172,12 +182,7 @@ class TextConditioned:
     neck                      ``neck(feats, text) -> list[Tensor]``
     decode head               ``head.forward(feats, text) -> Tensor``
     ========================  =========================================
-
-    ``with_text`` stays True on every such class for code that still
-    checks that flag (e.g. ``mmrrsis.apis.has_text_encoder``).
     """
-
-    with_text = True
 
 
 class MultiScaleTextModule(BaseModule):
@@ -207,5 +212,5 @@ def takes_text(module: nn.Module) -> bool:
 
 __all__ = [
     'POOLINGS', 'MultiScaleTextModule', 'TextConditioned', 'TextFeatures',
-    'WordGraphFeatures', 'pool_words', 'takes_text'
+    'pool_words', 'takes_text'
 ]

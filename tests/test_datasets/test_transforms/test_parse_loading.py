@@ -65,3 +65,24 @@ def test_rule_parser_mode_and_settings():
         LoadExpressionParse(parse_file='x.json', parser='rules')
     with pytest.raises(ValueError, match='parse_expressions.py'):
         LoadExpressionParse(parser='spacy')
+
+
+def test_inference_parses_a_new_expression():
+    """A text step: inference (InferencePipeline's text steps, which the
+    predictor, the scene inferencer and the app run) attaches the parse of
+    an expression no dataset holds."""
+    import os.path as osp
+
+    from mmengine.config import Config
+
+    from mmrrsis.apis.pipeline import InferencePipeline
+    from mmrrsis.datasets.transforms import TextTransform
+    assert isinstance(LoadExpressionParse(parser='rules'), TextTransform)
+    config = osp.join(
+        osp.dirname(__file__), '..', '..', '..', 'configs', 'tiny',
+        'lscm_r18-tiny_refsegrs-64x64.py')
+    record = InferencePipeline(Config.fromfile(config)).text_record(
+        ' the long  truck ')
+    assert record['text'] == 'the long truck'
+    assert record['parse']['text'] == 'the long truck'
+    assert record['parse']['tokens'] == ['the', 'long', 'truck']

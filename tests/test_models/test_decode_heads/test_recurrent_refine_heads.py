@@ -5,7 +5,7 @@ from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
 from mmrrsis.models.decode_heads import CMPCHead, LSCMHead
-from mmrrsis.models.utils import TextFeatures, WordGraphFeatures
+from mmrrsis.models.utils import TextFeatures
 
 
 def _text(graph=True, sentence=True):
@@ -16,7 +16,7 @@ def _text(graph=True, sentence=True):
     g = torch.full((2, 4, 4), 0.1) * mask[:, None] * mask[..., None]
     sentence = words.amax(1) if sentence else None
     if graph:
-        return WordGraphFeatures(words, mask, sentence, g)
+        return TextFeatures(words, mask, sentence, graph=g)
     return TextFeatures(words, mask, sentence)
 
 

@@ -95,13 +95,9 @@ def test_paper_mode_layer_norms_are_named_norm():
             assert 'norm' in name, name
 
 
-def test_invalid_settings_and_old_mode_argument(helpers):
-    with pytest.raises(ValueError, match='LGCERSFMNeck'):
+def test_invalid_settings(helpers):
+    with pytest.raises(TypeError, match='mode'):  # one layout, no switch
         LGCENeck(mode='rsfm')
-    with pytest.raises(ValueError, match='no mode'):
-        LGCENeck(mode='crossvit')
-    # configs written for the one-class version name mode='paper'
-    assert paper_neck(mode='paper').scales == [0, 1, 2, 3]
     with pytest.raises(ValueError, match='feature maps'):
         paper_neck()(helpers.make_feats(CHANS)[:3],
                      helpers.make_text(channels=24, seed=1))

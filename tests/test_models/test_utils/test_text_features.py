@@ -42,7 +42,7 @@ def test_marker():
     class Reads(nn.Module, TextConditioned):
         pass
 
-    assert takes_text(Reads()) and Reads.with_text
+    assert takes_text(Reads())
     assert not takes_text(nn.Conv2d(1, 1, 1))
 
 
@@ -55,17 +55,17 @@ def test_rows_select_expressions():
     assert torch.equal(given.rows([1]).sentence, given.sentence[[1]])
 
 
-def test_word_graph_features_are_a_text_record():
-    from mmrrsis.models.utils import WordGraphFeatures
+def test_word_graph_is_an_optional_field():
+    """LSCM's word graph rides as the optional field ``graph``: the record
+    still unpacks as three fields, and rows/_replace keep the graph."""
     words, mask = torch.randn(2, 3, 4), torch.ones(2, 3)
     graph = torch.rand(2, 3, 3)
-    text = WordGraphFeatures(words, mask, None, graph)
-    # every consumer of TextFeatures takes it: three fields
+    text = TextFeatures(words, mask, None, graph=graph)
     w, m, s = text
-    assert isinstance(text, TextFeatures) and s is None and w is words
+    assert s is None and w is words
     assert text.graph is graph and TextFeatures(words, mask).graph is None
     assert torch.equal(text.rows([1]).graph, graph[[1]])
     assert text._replace(sentence=words[:, 0]).graph is graph
     assert text._replace(graph=graph * 2).graph.equal(graph * 2)
-    with pytest.raises(ValueError, match=r'graph \(B, L, L\)'):
-        WordGraphFeatures(words, mask, None, torch.rand(2, 3, 2))
+    with pytest.raises(ValueError, match=r'graph must be \(B, L, L\)'):
+        TextFeatures(words, mask, None, graph=torch.rand(2, 3, 2))
