@@ -5,12 +5,14 @@
 - :func:`find_category`: the category an expression names, from a list of
   class names (RefSegRS' by default), so metrics can report per category;
 - :func:`swap_words`: exchange direction words (``left`` <-> ``right``) as a
-  flip of the image requires.
+  flip of the image requires;
+- :func:`split_words`: the word split of the LSTM-based referring models
+  (RRN, LSCM, CMPC), for word vocabularies and the parser's input.
 """
 import functools
 import re
 import unicodedata
-from typing import Dict, Iterable, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 #: Target classes of RefSegRS (SkyScapes), as written in its expressions.
 REFSEGRS_CATEGORIES = ('road', 'vehicle', 'car', 'van', 'building', 'truck',
@@ -163,3 +165,33 @@ def swap_words(text: str, table: Dict[str, str]) -> str:
                          re.IGNORECASE)
     return pattern.sub(
         lambda m: _match_case(table[m.group(0).lower()], m.group(0)), text)
+
+
+# runs of non-word characters; the group keeps them as tokens ("light-duty"
+# -> "light", "-", "duty"), whitespace-only runs are dropped
+_WORD_SPLIT = re.compile(r'(\W+)')
+
+
+def split_words(text: str, lower: bool = True) -> List[str]:
+    """Split an expression into words the way the loaders of the LSTM-based
+    referring models do (RRN; LSCM's and CMPC's ``text_processing.py``).
+
+    The text is split at runs of non-word characters, which are kept as
+    tokens themselves when they are not only whitespace (``"light-duty
+    vehicle"`` -> ``light``, ``-``, ``duty``, ``vehicle``); a final ``.``
+    is dropped.
+
+    Args:
+        text (str): The expression.
+        lower (bool): Lower-case first. Defaults to True.
+
+    Returns:
+        list[str]: The words, possibly empty.
+    """
+    if lower:
+        text = text.lower()
+    words = [w.strip() for w in _WORD_SPLIT.split(text.strip())]
+    words = [w for w in words if w]
+    if words and words[-1] == '.':
+        words = words[:-1]
+    return words

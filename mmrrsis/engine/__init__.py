@@ -14,6 +14,13 @@ from .resume_state import (
     set_rng_state,
 )
 from .runner import RRSISRunner, build_runner, destroy_dist, init_cpu_dist
+from .split_evaluation import (
+    SplitEvaluator,
+    SplitMismatchError,
+    benchmark_models,
+    parse_model_spec,
+    split_test_config,
+)
 from .strategies import (
     STRATEGY_PRESETS,
     RRSISDeepSpeedStrategy,
@@ -33,5 +40,7 @@ __all__ = [
     'build_runner', 'check_data_roots', 'destroy_dist',
     'epoch_worker_init_fn', 'find_resumable', 'get_rng_state',
     'init_cpu_dist', 'message_hub_from_plain', 'naming_dist_timeouts',
-    'plain_message_hub', 'set_rng_state'
+    'plain_message_hub', 'set_rng_state',
+    'SplitEvaluator', 'SplitMismatchError', 'benchmark_models',
+    'parse_model_spec', 'split_test_config'
 ]

@@ -24,6 +24,51 @@ def add_unsafe_load_arg(parser: argparse.ArgumentParser,
         'Without it, checkpoints are read as weights and data only')
 
 
+#: ``--splits`` names and the dataloaders they select.
+SPLIT_LOADERS = dict(
+    train='train_dataloader', val='val_dataloader', test='test_dataloader')
+
+
+def add_dataset_config_args(parser: argparse.ArgumentParser,
+                            splits=tuple(SPLIT_LOADERS)) -> None:
+    """Add ``config``, ``--splits`` and ``--cfg-options`` to a tool that
+    reads a config's datasets; read them back with
+    :func:`dataset_config_from_args`.
+
+    Args:
+        parser (argparse.ArgumentParser): The tool's parser.
+        splits (Sequence[str]): The default of ``--splits``. Defaults to
+            all three.
+    """
+    from mmengine.config import DictAction
+    parser.add_argument('config', help='config file')
+    parser.add_argument(
+        '--splits', nargs='+', choices=list(SPLIT_LOADERS),
+        default=list(splits),
+        help=f'whose datasets. Defaults to {" ".join(splits)}.')
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override config entries, key=value')
+
+
+def dataset_config_from_args(args: argparse.Namespace):
+    """The config (overrides applied, registries ready) and the dataloader
+    keys of :func:`add_dataset_config_args`' arguments.
+
+    Returns:
+        tuple[Config, list[str]]: The config and e.g.
+        ``['train_dataloader']``.
+    """
+    from mmengine.config import Config
+
+    from .set_env import register_all_modules
+    register_all_modules(init_default_scope=True)
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    return cfg, [SPLIT_LOADERS[s] for s in args.splits]
+
+
 def add_scaling_args(parser: argparse.ArgumentParser,
                      percentiles_where: str = 'per image') -> None:
     """Add ``--bands --scale --percentiles --min --max`` to a parser.

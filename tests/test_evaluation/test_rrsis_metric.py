@@ -240,3 +240,29 @@ def test_small_target_scores():
     assert results['oIoU'] == pytest.approx(56.25)
     with pytest.raises(ValueError, match='small_area'):
         RRSISMetric(small_area=0)
+
+
+def test_scores_by_target_size():
+    samples = [
+        make_sample(pred, gt, cat, idx)
+        for idx, (pred, gt, cat, _, _) in enumerate(CASES)
+    ]
+    # target areas (of 16 pixels): 6, 0, 3, 0, 5, 4, 8
+    results = run_metric(RRSISMetric(area_bins=(0, 0.25, 0.5, 1)), samples)
+    assert [results[f'area_{b}_samples']
+            for b in ('0-25%', '25-50%', '50-100%')] == [3, 3, 1]
+    # the bins [0, 25%) and the small_area=0.25 view are the same samples
+    small = run_metric(RRSISMetric(small_area=0.25), samples)
+    for key in ('oIoU', 'mIoU', 'Prec@0.5'):
+        assert results[f'area_0-25%_{key}'] == small[f'small_{key}']
+    # the last bin is closed: 8 of 16 pixels falls in [50%, 100%]
+    last = run_metric(RRSISMetric(), samples[6:])
+    assert results['area_50-100%_mIoU'] == last['mIoU']
+    empty = run_metric(RRSISMetric(area_bins=(0.9, 1)), samples)
+    assert empty['area_90-100%_samples'] == 0
+    assert np.isnan(empty['area_90-100%_mIoU'])
+    assert results['oIoU'] == pytest.approx(56.25)
+    with pytest.raises(ValueError, match='area_bins'):
+        RRSISMetric(area_bins=(0.5, 0.1))
+    with pytest.raises(ValueError, match='area_bins'):
+        RRSISMetric(area_bins=(0, 2))

@@ -65,6 +65,16 @@ def make_samples(texts=TEXTS, shape=(64, 64), ori_shape=None, seed=0,
     return samples
 
 
+def add_parses(samples):
+    """Attach the rule parser's parse of each sample's text as
+    ``metainfo['parse']`` (what LoadExpressionParse gives LSCM)."""
+    from mmrrsis.datasets.expression_parse import rule_parse
+    for sample in samples:
+        text = sample.metainfo['text']
+        sample.set_metainfo(dict(parse=dict(rule_parse(text), text=text)))
+    return samples
+
+
 def make_text(batch=2, length=20, real=(7, 3), channels=16, seed=0):
     """A TextFeatures record: random words (B, L, C), the first ``real[b]``
     positions of sample b real, the rest padding."""
@@ -147,6 +157,7 @@ def helpers():
         leaf_model_cfg=leaf_model_cfg,
         build_model=build_model,
         make_samples=make_samples,
+        add_parses=add_parses,
         make_inputs=make_inputs,
         make_text=make_text,
         make_feats=make_feats,

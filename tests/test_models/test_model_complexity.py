@@ -72,6 +72,22 @@ def test_get_flops_on_tiny_rmsin(helpers):
     assert head > lavt['parts']['decode_head'][1]
 
 
+def test_get_flops_on_tiny_lscm_and_cmpc(helpers):
+    """The word-LSTM encoders build through their offline_cfg; LSCM's
+    dummy expression gets a rule parse."""
+    tool = load_tool(helpers)
+    for name in ('lscm', 'cmpc+'):
+        leaf = f'tiny/{name}_r18-tiny_refsegrs-64x64.py'
+        result = tool.main([
+            osp.join(helpers.configs, leaf), '--shape', '64',
+            '--offline-text-encoder'
+        ])
+        model = helpers.build_model(helpers.leaf_model_cfg(leaf))
+        assert result['params'] == sum(p.numel() for p in model.parameters())
+        assert result['parts']['decode_head'][1] > 0
+        assert result['parts']['backbone'][1] > 0
+
+
 def test_get_flops_on_tiny_fianet(helpers):
     """The dummy expression's phrase positions come from the config's test
     pipeline (the encoder's meta_keys); the three BERT passes and the TMEM

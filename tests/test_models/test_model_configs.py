@@ -432,3 +432,144 @@ def test_lavt_on_mmpretrain_backbones(name, helpers):
     assert count(model.backbone.fusion) == 11_316_480  # LAVT's PWAMs+gates
     assert count(model) == total
     assert not model.backbone.fusion.gates[3][0].weight.requires_grad
+
+
+CNN_LEAVES = [
+    'lscm/lscm_r101-d8_1xb1-700k_refsegrs-320x320.py',
+    'lscm/lscm_r101-d8_1xb1-700k_rrsisd-320x320.py',
+    'cmpc/cmpc+_r101-d8_1xb1-700k_refsegrs-320x320.py',
+    'cmpc/cmpc+_r101-d8_1xb1-700k_rrsisd-320x320.py',
+]
+
+
+@pytest.mark.parametrize('name', CNN_LEAVES)
+def test_lscm_cmpc_reference_recipe(name, helpers):
+    """trainval_model.py / train_op of LSCM and CMPC: Adam 2.5e-4, poly
+    0.9 to 1e-5 over 800k iterations, stopped at 700k, batch 1, L2 5e-4
+    on the convolution weights only, 320x320, a frozen caffe-style DeepLab
+    ResNet-101 with ImageNet weights, GloVe 300-d + LSTM 1000."""
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    assert cfg.default_scope == 'mmrrsis'
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay, opt.eps) == ('Adam', 2.5e-4,
+                                                             5e-4, 1e-8)
+    paramwise = cfg.optim_wrapper.paramwise_cfg
+    assert (paramwise.bias_decay_mult, paramwise.norm_decay_mult) == (0, 0)
+    assert set(paramwise.custom_keys) == {'text_encoder', 'conv_lstm'}
+    (poly, ) = cfg.param_scheduler
+    assert (poly.power, poly.eta_min, poly.end, poly.by_epoch) == (
+        0.9, 1e-5, 800000, False)
+    assert (cfg.train_cfg.type, cfg.train_cfg.max_iters) == (
+        'IterBasedTrainLoop', 700000)
+    assert cfg.train_dataloader.batch_size == 1
+    assert cfg.default_hooks.checkpoint.by_epoch is False
+    for loader in (cfg.train_dataloader, cfg.test_dataloader):
+        steps = [t.type for t in loader.dataset.pipeline]
+        resize = loader.dataset.pipeline[steps.index('Resize')]
+        assert resize.scale == (320, 320)
+        assert ('LoadExpressionParse' in steps) == ('lscm' in name)
+        if 'lscm' in name:
+            assert steps.index('CleanText') < steps.index(
+                'LoadExpressionParse')
+    model = cfg.model
+    assert model.data_preprocessor.bgr_to_rgb is False
+    assert model.data_preprocessor.std == [1., 1., 1.]
+    backbone = model.backbone
+    assert (backbone.type, backbone.depth, backbone.style) == ('ResNet',
+                                                               101, 'caffe')
+    assert (backbone.strides, backbone.dilations) == ((1, 2, 1, 1),
+                                                      (1, 1, 2, 4))
+    assert backbone.frozen_stages == 4 and backbone.norm_eval
+    assert 'resnet101_caffe' in backbone.init_cfg.checkpoint
+    text = model.text_encoder
+    assert (text.type, text.embed_dims, text.hidden_dims) == (
+        'LSTMTextEncoder', 300, 1000)
+    assert text.embeddings.endswith('glove_embeddings.npy')
+    head = model.decode_head
+    assert (head.channels, head.vis_channels, head.feat_size) == (500, 1000,
+                                                                  (40, 40))
+    assert head.loss_decode == dict(type='BinaryLogisticLoss',
+                                    reduction='image_sum')
+    if 'lscm' in name:
+        assert (text.max_tokens, text.sentence, text.use_parse) == (30, 'max',
+                                                                    True)
+        assert head.type == 'LSCMHead' and head.final_loss_weight == 0.6
+        assert head.refine_order == (3, 2, 1, 0, 1, 2, 3)
+    else:
+        assert (text.max_tokens, text.sentence) == (20, None)
+        assert not text.get('use_parse', False)
+        assert head.type == 'CMPCHead' and head.final_loss_weight == 0.7
+    if 'rrsisd' in name:
+        assert cfg.train_dataloader.dataset.text_mode == 'all'
+        assert text.vocab.startswith('data/rrsisd/')
+
+
+@pytest.mark.parametrize('name,head_params', [
+    ('lscm_r101-d8', 76_573_505),
+    ('cmpc+_r101-d8', 67_218_008),
+])
+def test_lscm_cmpc_full_size_parameters(name, head_params, helpers):
+    """The full-size models build offline; their counts (README)."""
+    from mmrrsis.models.text_encoders import LSTMTextEncoder
+    cfg = helpers.model_cfg(name)
+    cfg['text_encoder'] = LSTMTextEncoder.offline_cfg(cfg['text_encoder'])
+    cfg['backbone'].pop('init_cfg')
+    model = helpers.build_model(cfg)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    words = model.text_encoder.embedding.num_embeddings
+    print(f'{name}: {count(model):,} parameters (backbone '
+          f'{count(model.backbone):,}, LSTM {count(model.text_encoder.lstm):,}'
+          f', {words} x 300 word vectors, head {count(model.decode_head):,})')
+    assert count(model.backbone) == 42_500_160  # ResNet-101, no fc
+    assert count(model.text_encoder.lstm) == 4 * 1000 * 1300 + 8000
+    assert count(model.decode_head) == head_params
+    assert count(model) == 42_500_160 + 5_208_000 + 300 * words + \
+        head_params
+    # the backbone is frozen: only the text encoder and the head train
+    assert not any(p.requires_grad for p in model.backbone.parameters())
+
+
+@pytest.mark.parametrize('name', ['lscm', 'cmpc+'])
+def test_lscm_cmpc_twins(name, helpers):
+    """The synthetic twins keep the LGCE twin's data, budget and seed."""
+    twin = Config.fromfile(osp.join(helpers.configs, f'{name}_synthetic.py'))
+    lgce = Config.fromfile(osp.join(helpers.configs, 'lgce_synthetic.py'))
+    for key in ('train_cfg', 'optim_wrapper', 'param_scheduler',
+                'randomness', 'val_evaluator'):
+        assert twin[key] == lgce[key], key
+    assert twin.train_dataloader.batch_size == 8
+    assert twin.train_dataloader.dataset.type == 'SyntheticRefSegRSDataset'
+    tiny = Config.fromfile(osp.join(
+        helpers.configs, 'tiny', f'{name}_r18-tiny_refsegrs-64x64.py'))
+    assert tiny.model.text_encoder.vocab == 'mmrrsis-tiny-words'
+    assert tiny.train_dataloader.batch_size == 2
+
+
+def test_lscm_weight_decay_is_the_references_l2(helpers):
+    """The references' L2 penalty covers the weights of their own
+    convolutions only ('DW'): no decay on biases, norms, the LSTM, the word
+    vectors or the ConvLSTM; the frozen backbone is not optimised."""
+    cfg = Config.fromfile(osp.join(helpers.configs, CNN_LEAVES[0]))
+    model = helpers.build_model(
+        helpers.leaf_model_cfg('tiny/lscm_r18-tiny_refsegrs-64x64.py'))
+    model.backbone.requires_grad_(False)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    decay = {}
+    names = {id(p): n for n, p in model.named_parameters()}
+    for group in optim.optimizer.param_groups:
+        for param in group['params']:
+            decay[names[id(param)]] = group['weight_decay']
+    assert not any(n.startswith('backbone.') for n in decay)
+    assert decay['decode_head.laterals.0.weight'] == 5e-4
+    assert decay['decode_head.mutan.0.lang_trans.weight'] == 5e-4
+    assert decay['decode_head.context.0.graph_conv.update.weight'] == 5e-4
+    for name in ('decode_head.laterals.0.bias',
+                 'decode_head.context.0.graph_conv.gather_norm.weight',
+                 'decode_head.conv_lstm.cell.conv.weight',
+                 'decode_head.conv_lstm.cell.peephole_i',
+                 'text_encoder.embedding.weight',
+                 'text_encoder.lstm.weight_ih_l0'):
+        assert decay[name] == 0, name

@@ -124,7 +124,13 @@ def count(config: str,
     sample = SegDataSample(
         metainfo=dict(
             text=text, img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
-    keys = getattr(model.text_encoder, 'meta_keys', ())
+    keys = set(getattr(model.text_encoder, 'meta_keys', ()))
+    if 'parse' in keys:
+        # LSCM's word graph: the dummy expression parsed by the rule parser
+        # (the config's parse cache holds its dataset's expressions only)
+        from mmrrsis.datasets.expression_parse import rule_parse
+        sample.set_metainfo(dict(parse=dict(rule_parse(text), text=text)))
+        keys.discard('parse')
     if keys:
         # what the config's test pipeline adds for the text encoder (e.g.
         # FIANet's phrase positions), as inference does

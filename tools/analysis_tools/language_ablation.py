@@ -13,20 +13,19 @@ Example::
 
 The checkpoint is loaded as by ``tools/test.py``: without running code from
 it (``--unsafe-load`` unpickles it completely), strictly, with its values
-checked.
+checked (:class:`mmrrsis.engine.SplitEvaluator`, which
+``benchmark_table.py`` also uses).
 """
 import argparse
 import json
 import os.path as osp
 import sys
-from copy import deepcopy
 
-from mmengine.config import Config, DictAction
-from mmengine.model import is_model_wrapper
+from mmengine.config import DictAction
 
-from mmrrsis.apis import CheckpointMismatchError, load_checkpoint_checked
+from mmrrsis.apis import CheckpointMismatchError
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
-from mmrrsis.engine import build_runner
+from mmrrsis.engine import SplitEvaluator
 from mmrrsis.utils import add_unsafe_load_arg
 
 
@@ -67,47 +66,27 @@ def format_table(true_metrics: dict, shuffled: dict) -> str:
 
 def main(argv=None):
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.work_dir = args.work_dir or osp.join(
+    work_dir = args.work_dir or osp.join(
         './work_dirs', 'language_ablation',
         osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = None  # loaded strictly below
-    cfg.resume = False
-    # evaluate the chosen split through the test loop
-    cfg.test_dataloader = deepcopy(cfg[f'{args.split}_dataloader'])
-    cfg.test_evaluator = deepcopy(cfg[f'{args.split}_evaluator'])
-    cfg.test_cfg = cfg.get('test_cfg') or dict(type='TestLoop')
-    # a training set is not needed
-    for key in ('train_dataloader', 'train_cfg', 'optim_wrapper',
-                'param_scheduler'):
-        cfg.pop(key, None)
-    cfg.default_hooks.pop('visualization', None)
-
-    runner = build_runner(cfg)
-    model = runner.model.module if is_model_wrapper(
-        runner.model) else runner.model
     try:
-        load_checkpoint_checked(
-            model, args.checkpoint, unsafe_load=args.unsafe_load, cfg=cfg)
-    except (OSError, CheckpointMismatchError, UnsafeCheckpointError,
-            CorruptCheckpointError) as e:
+        evaluator = SplitEvaluator(
+            args.config,
+            args.checkpoint,
+            args.split,
+            work_dir,
+            cfg_options=args.cfg_options,
+            unsafe_load=args.unsafe_load)
+    except (OSError, ValueError, CheckpointMismatchError,
+            UnsafeCheckpointError, CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')
-    true_metrics = runner.test()
-
+    true_metrics = evaluator.run()
     # same runner and weights, expressions shuffled within the split
-    shuffled_loader = deepcopy(cfg.test_dataloader)
-    shuffled_loader.dataset = dict(
-        type='ShuffledTextDataset',
-        dataset=shuffled_loader.dataset,
-        seed=args.seed)
-    runner._test_dataloader = shuffled_loader
-    runner._test_loop = deepcopy(cfg.test_cfg)
-    shuffled = runner.test()
+    shuffled = evaluator.run(shuffle_seed=args.seed)
 
     table = format_table(true_metrics, shuffled)
-    runner.logger.info(f'Language ablation ({args.split} split):\n{table}')
+    evaluator.runner.logger.info(
+        f'Language ablation ({args.split} split):\n{table}')
     print(table)
     if args.out:
         with open(args.out, 'w') as f:

@@ -7,6 +7,7 @@ from .loading import (
     read_mask_file,
 )
 from .network_size import AdoptNetworkSize
+from .parse_loading import LoadExpressionParse
 from .phrase_tokens import ObjectPositionPhrases
 from .random_boxes import RandomBoxes
 from .rs_loading import LoadRSImageFromFile
@@ -17,5 +18,6 @@ __all__ = [
     'PackRRSISInputs', 'LoadReferringAnnotations', 'binarize_mask',
     'decode_segmentation', 'read_mask_file', 'CleanText', 'RandomSentence',
     'ReferringRandomFlip', 'RandomBoxes', 'LoadRSImageFromFile',
-    'ObjectPositionPhrases', 'AdoptNetworkSize', 'TextTransform'
+    'LoadExpressionParse', 'ObjectPositionPhrases', 'AdoptNetworkSize',
+    'TextTransform'
 ]

@@ -16,8 +16,9 @@ REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'category', 'split',
                        'no_target')
 #: Keys of text transforms a text encoder reads (its ``meta_keys``),
 #: packed when the sample has them: ``phrase_tokens``
-#: (:class:`ObjectPositionPhrases`, FIANet).
-TEXT_META_KEYS = ('phrase_tokens', )
+#: (:class:`ObjectPositionPhrases`, FIANet), ``parse``
+#: (:class:`LoadExpressionParse`, LSCM).
+TEXT_META_KEYS = ('phrase_tokens', 'parse')
 
 
 @TRANSFORMS.register_module()
@@ -38,6 +39,7 @@ class PackRRSISInputs(PackSegInputs):
     - ref_id, sent_id, category, split, no_target (optional; None when
       absent; ``no_target``: a generalized dataset's "this expression
       matches nothing")
+    - parse (optional; packed only when present)
     - the meta keys of PackSegInputs, where present
 
     Added Keys:

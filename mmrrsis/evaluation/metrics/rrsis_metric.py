@@ -298,6 +298,13 @@ class RRSISMetric(BaseMetric):
             target covers less than this fraction of the ground truth's
             valid pixels (e.g. 0.01: small, scattered objects, where LGCE
             is meant to help). Defaults to None (not reported).
+        area_bins (Sequence[float], optional): Edges of target-size bins,
+            as fractions of the ground truth's valid pixels, increasing
+            (e.g. ``(0, 0.001, 0.01, 0.05, 1)``); for each bin [lo, hi)
+            (the last one closed) report ``area_<lo>-<hi>%_samples``,
+            ``_oIoU``, ``_mIoU`` and ``_Prec@0.5`` (the RRSIS paper's view:
+            how the score falls with the target's size). Defaults to None
+            (not reported).
         by_split (bool): When the samples come from several splits (their
             ``split`` metainfo, e.g. RefCOCO's val, testA and testB read in
             one test run), score each split on its own and prefix its
@@ -329,6 +336,7 @@ class RRSISMetric(BaseMetric):
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None,
                  small_area: Optional[float] = None,
+                 area_bins: Optional[Sequence[float]] = None,
                  by_split: bool = True,
                  gres: bool = False,
                  nt_accuracy: str = 'paper',
@@ -355,6 +363,16 @@ class RRSISMetric(BaseMetric):
             raise ValueError(
                 f'small_area must lie in (0, 1], got {small_area}')
         self.small_area = small_area
+        self.area_bins = None
+        if area_bins is not None:
+            edges = [float(e) for e in area_bins]
+            if len(edges) < 2 or any(
+                    b <= a for a, b in zip(edges, edges[1:])) or not (
+                        0. <= edges[0] and edges[-1] <= 1.):
+                raise ValueError(
+                    'area_bins must be at least two increasing fractions in '
+                    f'[0, 1], got {area_bins}')
+            self.area_bins = tuple(edges)
         self.by_split = by_split
         if nt_accuracy not in NT_ACCURACIES:
             raise ValueError(f'nt_accuracy must be one of {NT_ACCURACIES}, '
@@ -482,6 +500,22 @@ class RRSISMetric(BaseMetric):
             metrics.update((f'{split}/{k}', v) for k, v in scores.items())
         return metrics
 
+    def _score_area_bins(self, results: List[dict], inters: np.ndarray,
+                         unions: np.ndarray) -> Dict[str, float]:
+        """oIoU, mIoU and Prec@0.5 of each target-size bin."""
+        areas = np.array([r['area'] for r in results], dtype=np.float64)
+        edges = self.area_bins
+        metrics = OrderedDict()
+        for k, (lo, hi) in enumerate(zip(edges, edges[1:])):
+            last = k == len(edges) - 2
+            inside = (areas >= lo) & ((areas <= hi) if last else (areas < hi))
+            scores = summarize(inters[inside], unions[inside], (0.5, ))
+            name = area_bin_name(lo, hi)
+            metrics[f'{name}_samples'] = int(inside.sum())
+            for key in ('oIoU', 'mIoU', 'Prec@0.5'):
+                metrics[f'{name}_{key}'] = _percent(scores[key])
+        return metrics
+
     def _score(self, results: List[dict], title: str) -> Dict[str, float]:
         """The metrics of one set of per-sample counts (and their logs)."""
         metrics = OrderedDict()
@@ -502,6 +536,9 @@ class RRSISMetric(BaseMetric):
             metrics['small_samples'] = int(small.sum())
             for key, value in scores.items():
                 metrics[f'small_{key}'] = _percent(value)
+
+        if self.area_bins is not None:
+            metrics.update(self._score_area_bins(results, inters, unions))
 
         by_category = defaultdict(list)
         for idx, res in enumerate(results):
@@ -565,6 +602,11 @@ class RRSISMetric(BaseMetric):
                   f'N-acc/T-acc as the {self.nt_accuracy}):\n' +
                   table.get_string(), logger='current')
         return metrics
+
+
+def area_bin_name(lo: float, hi: float) -> str:
+    """The metric prefix of a target-size bin, e.g. ``'area_0.1-1%'``."""
+    return f'area_{lo * 100:g}-{hi * 100:g}%'
 
 
 def _percent(value: float) -> float:

@@ -1,5 +1,6 @@
 """Losses (the interface: :class:`BasePixelLoss`)."""
 from .base_pixel_loss import BasePixelLoss
+from .binary_logistic_loss import BinaryLogisticLoss
 from .mask_text_contrastive_loss import MaskTextContrastiveLoss
 from .query_separation_loss import QuerySeparationLoss
 from .sigmoid_dice_loss import SigmoidDiceLoss
@@ -8,7 +9,8 @@ from .target_dice_loss import TargetDiceLoss
 from .weighted_cross_entropy_loss import WeightedCrossEntropyLoss
 
 __all__ = [
-    'BasePixelLoss', 'MaskTextContrastiveLoss', 'QuerySeparationLoss',
-    'SigmoidDiceLoss', 'SoftmaxDiceLoss', 'TargetDiceLoss',
+    'BasePixelLoss', 'BinaryLogisticLoss', 'MaskTextContrastiveLoss',
+    'QuerySeparationLoss', 'SigmoidDiceLoss', 'SoftmaxDiceLoss',
+    'TargetDiceLoss',
     'WeightedCrossEntropyLoss'
 ]

@@ -12,8 +12,9 @@ from .base_pixel_loss import BasePixelLoss
 class TargetDiceLoss(BasePixelLoss):
     """Soft Dice loss of the target class, averaged over the expressions.
 
-    For sample b with target probability ``p = softmax(x)[:, target]`` and
-    binary ground truth g, over its pixels that are not ``ignore_index``::
+    For sample b with target probability ``p = softmax(x)[:, target]``
+    (``sigmoid(x)`` for a head with one logit, (B, 1, H, W)) and binary
+    ground truth g, over its pixels that are not ``ignore_index``::
 
         L_b = 1 - (2 * sum(p * g) + eps) / (sum(p) + sum(g) + eps)
         L = loss_weight * mean_b L_b
@@ -45,7 +46,10 @@ class TargetDiceLoss(BasePixelLoss):
                 weight: Optional[Tensor], ignore_index: int) -> Tensor:
         """Mean over the expressions of 1 - Dice (``weight`` unused: a
         per-sample ratio has no pixel weights)."""
-        prob = cls_score.float().softmax(dim=1)[:, self.target_class]
+        if cls_score.shape[1] == 1:  # one target logit: sigmoid
+            prob = cls_score.float()[:, 0].sigmoid()
+        else:
+            prob = cls_score.float().softmax(dim=1)[:, self.target_class]
         valid = (label != ignore_index).to(prob.dtype)
         gt = (label == self.target_class).to(prob.dtype)
         prob = prob * valid

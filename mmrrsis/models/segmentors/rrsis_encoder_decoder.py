@@ -38,7 +38,9 @@ class RRSISEncoderDecoder(EncoderDecoder):
         loss(inputs, data_samples)
           texts = [s.metainfo['text'] ...]
           text  = text_encoder(texts)        # TextFeatures: words (B, L, C_t),
-                                             # mask (B, L), sentence
+                                             # mask (B, L), sentence, graph
+                  (text_encoder(texts, parse=[...]) for an encoder whose
+                   meta_keys name metainfo it needs, e.g. LSCM's parse)
           x     = backbone(inputs, text)     # language-aware (LAVT, RMSIN)
                   (or backbone(inputs) for a plain mmseg backbone)
           x     = neck(x, text) for each neck          # LGCE, late fusion
@@ -195,11 +197,12 @@ class RRSISEncoderDecoder(EncoderDecoder):
             texts (list[str]): B expressions.
             metas (Sequence[SegDataSample | dict], optional): The B
                 samples (or their metainfo), for an encoder that reads
-                more than the string (its ``meta_keys``). Defaults to None.
+                more than the string (its ``meta_keys``, e.g.
+                LSCM's ``'parse'``). Defaults to None.
 
         Returns:
-            TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L) and
-            ``sentence`` (B, C_t) or None.
+            TextFeatures: ``words`` (B, L, C_t), ``mask`` (B, L),
+            ``sentence`` (B, C_t) or None, ``graph`` (B, L, L) or None.
         """
         meta = {}
         keys = getattr(self.text_encoder, 'meta_keys', ())

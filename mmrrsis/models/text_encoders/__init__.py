@@ -11,9 +11,17 @@ from .base_text_encoder import (
 )
 from .bert_text_encoder import BertTextEncoder, build_bert_tokenizer
 from .hf_text_encoder import HFTextEncoder
+from .lstm_text_encoder import LSTMTextEncoder
 from .phrase_bert_text_encoder import PhraseBertTextEncoder
 from .siglip_text_encoder import SiglipTextEncoder, stand_in_tokenizer
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
+from .word_vocab import (
+    TINY_WORD_VOCAB_NAME,
+    build_word_vocab,
+    load_word_embeddings,
+    load_word_vocab,
+    tiny_word_vocab,
+)
 
 __all__ = [
     'BaseTextEncoder', 'BertTextEncoder', 'ExpressionLog',
@@ -21,5 +29,7 @@ __all__ = [
     'PhraseBertTextEncoder', 'SiglipTextEncoder',
     'TokenizerUnavailableError', 'build_bert_tokenizer',
     'iter_text_encoder_cfgs', 'stand_in_tokenizer', 'text_encoder_class',
-    'TINY_VOCAB_NAME', 'tiny_vocab'
+    'TINY_VOCAB_NAME', 'tiny_vocab',
+    'LSTMTextEncoder', 'TINY_WORD_VOCAB_NAME', 'build_word_vocab',
+    'load_word_embeddings', 'load_word_vocab', 'tiny_word_vocab'
 ]

@@ -60,8 +60,9 @@ class BaseTextEncoder(BaseModule, metaclass=ABCMeta):
 
     An encoder that needs more of an expression than its string (e.g.
     FIANet's object-word and spatial-phrase positions, which a pipeline
-    transform finds with NLTK) lists the data samples' metainfo keys it
-    reads in :attr:`meta_keys`; the segmentor then calls
+    transform finds with NLTK, or LSCM's dependency parse, which
+    ``LoadExpressionParse`` attaches) lists the data samples' metainfo keys
+    it reads in :attr:`meta_keys`; the segmentor then calls
     ``text_encoder(texts, **{key: [meta[key] for each sample]})``, one
     value per expression, in the order of ``texts``. A key a sample lacks
     arrives as None; the encoder says which transform makes it.

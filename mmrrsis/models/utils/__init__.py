@@ -17,6 +17,20 @@ from .adaptive_rotated_conv import (
     kernel_rotation_matrix,
     rotate_kernels,
 )
+from .conv_lstm import ConvLSTM, ConvLSTMCell
+from .graph_conv import GraphConv, NodeLayerNorm
+from .multimodal_layers import (
+    MutanFusion,
+    SameConv2d,
+    l2_normalize,
+    spatial_coordinates,
+)
+from .progressive_comprehension import (
+    WORD_ROLES,
+    SpatialRelationGraph,
+    TextGuidedExchange,
+    WordRoleClassifier,
+)
 from .text_features import (
     POOLINGS,
     MultiScaleTextModule,
@@ -25,10 +39,15 @@ from .text_features import (
     pool_words,
     takes_text,
 )
+from .word_graph_context import WordGraphContext
 
 __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
     'rotate_kernels', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
     'TextFeatures', 'pool_words', 'takes_text',
-    'convert_reference_checkpoint', 'converter_cli', 'save_converted'
+    'convert_reference_checkpoint', 'converter_cli', 'save_converted',
+    'ConvLSTM', 'ConvLSTMCell', 'GraphConv', 'NodeLayerNorm', 'MutanFusion',
+    'SameConv2d', 'l2_normalize', 'spatial_coordinates', 'WORD_ROLES',
+    'SpatialRelationGraph', 'TextGuidedExchange', 'WordRoleClassifier',
+    'WordGraphContext'
 ]

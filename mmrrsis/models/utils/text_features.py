@@ -76,12 +76,27 @@ class TextFeatures:
             A part's mask may be all zeros (no such phrase in the
             expression). None when the encoder has no parts. Defaults to
             None.
+        graph (Tensor, optional): (B, L, L) float weights between the L
+            positions of ``words``, from an encoder that builds a graph
+            over the words (LSCM's
+            :class:`~mmrrsis.models.text_encoders.LSTMTextEncoder` with
+            ``use_parse``: 1 between a word and its head in the dependency
+            parse, a small weight between other words, 0 at padding).
+            None otherwise. Defaults to None.
     """
 
     words: Tensor
     mask: Tensor
     sentence: Optional[Tensor] = None
     phrases: Optional[Dict[str, 'TextFeatures']] = None
+    graph: Optional[Tensor] = None
+
+    def __post_init__(self) -> None:
+        if self.graph is not None and tuple(self.graph.shape) != (
+                *self.mask.shape, self.mask.shape[1]):
+            raise ValueError(
+                'TextFeatures.graph must be (B, L, L) for mask '
+                f'{tuple(self.mask.shape)}, got {tuple(self.graph.shape)}.')
 
     def __iter__(self) -> Iterator[Optional[Tensor]]:
         """``words, mask, sentence``."""
@@ -118,8 +133,9 @@ class TextFeatures:
                 expressions, e.g. ``slice(2, 4)``.
 
         Returns:
-            TextFeatures: ``words``, ``mask`` (and ``sentence`` and
-            ``phrases`` when there are) restricted to those rows.
+            TextFeatures: ``words``, ``mask`` (and ``sentence``,
+            ``phrases`` and ``graph`` when there are) restricted to those
+            rows.
         """
         phrases = None if self.phrases is None else {
             name: part.rows(index)
@@ -127,7 +143,8 @@ class TextFeatures:
         }
         return TextFeatures(
             self.words[index], self.mask[index],
-            None if self.sentence is None else self.sentence[index], phrases)
+            None if self.sentence is None else self.sentence[index], phrases,
+            None if self.graph is None else self.graph[index])
 
     def phrase(self, name: str, owner: str) -> 'TextFeatures':
         """The record of the part ``name``, or an error naming ``owner``.

@@ -362,3 +362,84 @@ def test_rmsin_predict_whole_and_slide(helpers):
     a = _logits(model, inputs, helpers.texts, helpers)
     b = _logits(model, inputs, helpers.texts[::-1], helpers)
     assert a.shape == (2, 2, 16, 16) and not torch.allclose(a, b)
+
+
+RECURRENT_TINY = {
+    'lscm': 'tiny/lscm_r18-tiny_refsegrs-64x64.py',
+    'cmpc+': 'tiny/cmpc+_r18-tiny_refsegrs-64x64.py',
+}
+
+
+def _recurrent_batch(name, helpers, shape=(64, 64)):
+    samples = helpers.make_samples()
+    if name == 'lscm':
+        helpers.add_parses(samples)
+    return dict(
+        inputs=[
+            torch.randint(0, 255, (3, *shape), dtype=torch.uint8)
+            for _ in samples
+        ],
+        data_samples=samples)
+
+
+@pytest.mark.parametrize('name', list(RECURRENT_TINY))
+def test_lscm_cmpc_loss_every_parameter_gets_a_gradient(name, helpers):
+    """One real loss of the tiny LSCM / CMPC+: the final map and every
+    level supervised (0.6 / 0.7 and 0.1 each), every trainable parameter
+    gets a gradient (no find_unused_parameters)."""
+    model = helpers.build_model(
+        helpers.leaf_model_cfg(RECURRENT_TINY[name])).train()
+    levels = 4 if name == 'lscm' else 3
+    data = model.data_preprocessor(_recurrent_batch(name, helpers), True)
+    losses = model(**data, mode='loss')
+    assert set(losses) == {'decode.loss_bce', 'decode.acc_seg'} | {
+        f'decode.loss_bce_level{i}' for i in range(levels)
+    }
+    # sigmoid BCE summed over each 64 x 64 image: about 0.69 per pixel
+    final = 0.6 if name == 'lscm' else 0.7
+    assert 0.3 * final * 4096 < losses['decode.loss_bce'] < 2 * final * 4096
+    assert 0 <= losses['decode.acc_seg'] <= 100
+    sum(v for k, v in losses.items() if 'loss' in k).backward()
+    for pname, param in model.named_parameters():
+        assert param.grad is not None and param.grad.abs().sum() > 0, pname
+
+
+@pytest.mark.parametrize('name', list(RECURRENT_TINY))
+def test_lscm_cmpc_predict_reads_the_text(name, helpers):
+    model = helpers.build_model(
+        helpers.leaf_model_cfg(RECURRENT_TINY[name])).eval()
+    assert model.decode_head.out_channels == 1
+    inputs = helpers.make_inputs()
+    samples = helpers.make_samples(ori_shape=(80, 96), with_gt=False)
+    if name == 'lscm':
+        helpers.add_parses(samples)
+    with torch.no_grad():
+        results = model(inputs, samples, mode='predict')
+    # one sigmoid map, thresholded at 0.5
+    probs = results[0].seg_logits.data
+    assert probs.shape == (1, 80, 96) and 0 <= probs.min() <= probs.max() <= 1
+    pred = results[0].pred_sem_seg.data[0]
+    assert torch.equal(pred, (probs[0] > 0.5).to(pred.dtype))
+    swapped = helpers.make_samples(helpers.texts[::-1], with_gt=False)
+    original = helpers.make_samples(with_gt=False)
+    if name == 'lscm':
+        helpers.add_parses(swapped)
+        helpers.add_parses(original)
+    with torch.no_grad():
+        a = model._forward(inputs, original)
+        b = model._forward(inputs, swapped)
+    assert a.shape == (2, 1, 8, 8) and not torch.allclose(a, b)
+
+
+def test_lscm_needs_the_parses_of_its_samples(helpers):
+    model = helpers.build_model(
+        helpers.leaf_model_cfg(RECURRENT_TINY['lscm'])).eval()
+    assert model.text_encoder.meta_keys == ('parse', )
+    inputs = helpers.make_inputs()
+    with pytest.raises(ValueError, match='has no dependency parse.*'
+                       'parse_expressions.py'):
+        model._forward(inputs, helpers.make_samples(with_gt=False))
+    # a caller with the texts only is told which transform makes the parse
+    with pytest.raises(ValueError,
+                       match='has no dependency parse.*LoadExpressionParse'):
+        model.encode_text(list(helpers.texts))

@@ -53,3 +53,19 @@ def test_rows_select_expressions():
     assert torch.equal(second.mask, text.mask[1:])
     given = text._replace(sentence=torch.arange(6.).reshape(2, 3))
     assert torch.equal(given.rows([1]).sentence, given.sentence[[1]])
+
+
+def test_word_graph_is_an_optional_field():
+    """LSCM's word graph rides as the optional field ``graph``: the record
+    still unpacks as three fields, and rows/_replace keep the graph."""
+    words, mask = torch.randn(2, 3, 4), torch.ones(2, 3)
+    graph = torch.rand(2, 3, 3)
+    text = TextFeatures(words, mask, None, graph=graph)
+    w, m, s = text
+    assert s is None and w is words
+    assert text.graph is graph and TextFeatures(words, mask).graph is None
+    assert torch.equal(text.rows([1]).graph, graph[[1]])
+    assert text._replace(sentence=words[:, 0]).graph is graph
+    assert text._replace(graph=graph * 2).graph.equal(graph * 2)
+    with pytest.raises(ValueError, match=r'graph must be \(B, L, L\)'):
+        TextFeatures(words, mask, None, graph=torch.rand(2, 3, 2))
