@@ -336,7 +336,8 @@ class BertTextEncoder(BaseTextEncoder):
         Returns:
             TextFeatures: ``words`` (B, L, C_t) last hidden layer,
             ``mask`` (B, L) float with 1 for real tokens, ``sentence``
-            (B, C_t) or None (see ``sentence``).
+            (B, C_t) or None (see ``sentence``), ``special`` (B, L) True
+            at ``[CLS]`` and ``[SEP]``.
         """
         frozen = not any(p.requires_grad for p in self.bert.parameters())
         with torch.no_grad() if frozen else nullcontext():
@@ -349,7 +350,9 @@ class BertTextEncoder(BaseTextEncoder):
             sentence = words[:, 0]
         elif self.sentence is not None:
             sentence = pool_words(words, mask, self.sentence)
-        return TextFeatures(words, mask, sentence)
+        special = (input_ids == self.tokenizer.cls_token_id) | (
+            input_ids == self.tokenizer.sep_token_id)
+        return TextFeatures(words, mask, sentence, special)
 
     def forward(self, texts: Union[str, List[str]]) -> TextFeatures:
         """Encode raw expressions.

@@ -61,11 +61,17 @@ class TextFeatures(NamedTuple):
         sentence (Tensor, optional): (B, C_t) the encoder's own sentence
             vector, or None when it has none (BERT's pooler is not used
             by LAVT/RMSIN). Defaults to None.
+        special (Tensor, optional): (B, L) bool, True at the encoder's
+            special tokens (BERT: ``[CLS]``, ``[SEP]``), for components
+            that weigh only the words of the expression (DiCoR's
+            localization guide). None when the encoder does not say.
+            Defaults to None.
     """
 
     words: Tensor
     mask: Tensor
     sentence: Optional[Tensor] = None
+    special: Optional[Tensor] = None
 
     def pool(self, pooling: str = 'masked_mean') -> Tensor:
         """The sentence vector a component asks for.
@@ -94,12 +100,13 @@ class TextFeatures(NamedTuple):
                 expressions, e.g. ``slice(2, 4)``.
 
         Returns:
-            TextFeatures: ``words``, ``mask`` (and ``sentence`` when there
-            is one) restricted to those rows.
+            TextFeatures: ``words``, ``mask`` (and ``sentence``,
+            ``special`` when there are) restricted to those rows.
         """
         return TextFeatures(
             self.words[index], self.mask[index],
-            None if self.sentence is None else self.sentence[index])
+            None if self.sentence is None else self.sentence[index],
+            None if self.special is None else self.special[index])
 
 
 class TextConditioned:
