@@ -5,8 +5,9 @@ from .cross_scale_interaction import CrossScaleInteraction
 from .lavt_fusion_neck import LAVTFusionNeck
 from .lgce_neck import LGCENeck
 from .lgce_rsfm_neck import LGCERSFMNeck
+from .vmsf import LVMSFBlock, LVMSFNeck, VMSFBlock, VMSFNeck
 
 __all__ = [
     'BaseTextNeck', 'CrossScaleInteraction', 'LAVTFusionNeck', 'LGCENeck',
-    'LGCERSFMNeck'
+    'LGCERSFMNeck', 'LVMSFBlock', 'LVMSFNeck', 'VMSFBlock', 'VMSFNeck'
 ]
