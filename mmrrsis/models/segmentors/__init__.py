@@ -1,4 +1,5 @@
 """Segmentors."""
+from .dicor_encoder_decoder import DiCoREncoderDecoder
 from .rrsis_encoder_decoder import RRSISEncoderDecoder
 
-__all__ = ['RRSISEncoderDecoder']
+__all__ = ['DiCoREncoderDecoder', 'RRSISEncoderDecoder']
