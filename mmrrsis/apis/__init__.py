@@ -28,6 +28,7 @@ from .model_config import (
     prepare_for_checkpoint,
 )
 from .pipeline import InferencePipeline, get_test_pipeline_cfg
+from .prompt_bank import PromptBankBuildError, build_prompt_bank
 from .rrsis_inferencer import RRSISInferencer
 from .scene import SceneInferencer, SceneResult
 
@@ -39,5 +40,6 @@ __all__ = [
     'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',
     'load_image', 'pair_inputs', 'prepare_for_checkpoint',
     'set_slide_inference', 'SceneInferencer', 'SceneResult', 'SCALING_KEYS',
-    'array_to_bgr', 'image_loader'
+    'array_to_bgr', 'image_loader', 'PromptBankBuildError',
+    'build_prompt_bank'
 ]

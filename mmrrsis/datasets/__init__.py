@@ -5,6 +5,7 @@ from .base_referring_dataset import (
     BaseReferringDataset,
 )
 from .dataset_wrappers import ShuffledTextDataset
+from .prompt_bank import PromptBank, PromptBankDataset, PromptBankError
 from .refer import ReferDataset, RRSISDDataset
 from .refsegrs import RefSegRSDataset, SyntheticRefSegRSDataset
 from .safe_pickle import UnsafePickleError, loads_plain
@@ -23,5 +24,6 @@ __all__ = [
     'TEXT_MODES', 'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text',
     'CleanText', 'LoadReferringAnnotations', 'PackRRSISInputs',
     'RandomSentence', 'ReferringRandomFlip', 'ShuffledTextDataset',
-    'UnsafePickleError', 'loads_plain'
+    'UnsafePickleError', 'loads_plain', 'PromptBank', 'PromptBankDataset',
+    'PromptBankError'
 ]

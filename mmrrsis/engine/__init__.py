@@ -13,10 +13,12 @@ from .resume_state import (
     set_rng_state,
 )
 from .runner import RRSISRunner, build_runner, destroy_dist, init_cpu_dist
+from .stage_hooks import BestCheckpointLinkHook, EpochSnapshotHook
 from .worker_seed import epoch_worker_init_fn
 
 __all__ = [
-    'AutocastOptimWrapper', 'DataNotFoundError', 'DistTimeoutError',
+    'AutocastOptimWrapper', 'BestCheckpointLinkHook', 'EpochSnapshotHook',
+    'DataNotFoundError', 'DistTimeoutError',
     'RRSISCheckpointHook', 'RRSISEpochBasedTrainLoop', 'RRSISLoggerHook',
     'RRSISRunner', 'ResumeError', 'StepInBackwardOptimWrapper',
     'build_runner', 'check_data_roots', 'destroy_dist',
