@@ -1,0 +1,14 @@
+"""Key maps of reference checkpoints, one module per model
+(``convert_<model>``); the tools in ``tools/model_converters/`` call them."""
+from .dicor import (
+    DiCoRConversionError,
+    check_expected_cfg,
+    checkpoint_kind,
+    convert_dicor,
+    dicor_expected_cfg,
+)
+
+__all__ = [
+    'DiCoRConversionError', 'check_expected_cfg', 'checkpoint_kind',
+    'convert_dicor', 'dicor_expected_cfg'
+]
