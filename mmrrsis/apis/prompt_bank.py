@@ -100,6 +100,47 @@ def _foreground(logits: torch.Tensor, gt: Optional[torch.Tensor],
     return values.cpu().numpy(), kept.cpu()
 
 
+def snapshot_files(config,
+                   work_dir: str,
+                   epochs: Optional[Sequence[int]] = None,
+                   filename_tmpl: Optional[str] = None) -> Dict[int, str]:
+    """The coarse stage's snapshot files in its work dir.
+
+    Args:
+        config (str | Config): The coarse stage's config.
+        work_dir (str): Its work dir.
+        epochs (Sequence[int], optional): Which snapshots. Defaults to the
+            epochs of the config's ``EpochSnapshotHook``.
+        filename_tmpl (str, optional): File name, ``{}`` the epoch.
+            Defaults to the hook's (``snapshot_epoch_{}.pth``).
+
+    Returns:
+        dict[int, str]: Epoch -> path (existing or not).
+
+    Raises:
+        PromptBankBuildError: No epochs given and no snapshot hook in the
+            config.
+    """
+    cfg = load_config(config)
+    hooks = [
+        h for h in cfg.get('custom_hooks') or []
+        if type_name(h) == 'EpochSnapshotHook'
+    ]
+    if epochs is None:
+        if not hooks:
+            raise PromptBankBuildError(
+                f'{config} has no EpochSnapshotHook in custom_hooks: give '
+                'the snapshot epochs (--epochs).')
+        epochs = hooks[0]['epochs']
+    if filename_tmpl is None:
+        filename_tmpl = (hooks[0].get('filename_tmpl') if hooks else
+                         None) or 'snapshot_epoch_{}.pth'
+    return {
+        int(e): osp.join(work_dir, filename_tmpl.format(int(e)))
+        for e in epochs
+    }
+
+
 def build_prompt_bank(config,
                       snapshots: Mapping[int, str],
                       out_dir: str,
@@ -302,5 +343,5 @@ def _build_snapshot(cfg, dataset, checkpoint: str, record: dict,
 
 __all__ = [
     'PromptBankBuildError', 'build_prompt_bank', 'file_record',
-    'training_dataset_cfg'
+    'snapshot_files', 'training_dataset_cfg'
 ]

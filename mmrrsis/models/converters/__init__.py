@@ -3,12 +3,15 @@
 from .dicor import (
     DiCoRConversionError,
     check_expected_cfg,
+    check_loads_into,
     checkpoint_kind,
     convert_dicor,
+    convert_dicor_files,
     dicor_expected_cfg,
 )
 
 __all__ = [
-    'DiCoRConversionError', 'check_expected_cfg', 'checkpoint_kind',
-    'convert_dicor', 'dicor_expected_cfg'
+    'DiCoRConversionError', 'check_expected_cfg', 'check_loads_into',
+    'checkpoint_kind', 'convert_dicor', 'convert_dicor_files',
+    'dicor_expected_cfg'
 ]

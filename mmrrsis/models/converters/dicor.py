@@ -25,9 +25,13 @@ arguments into the config values they imply; the converter records them
 in the output's ``meta`` and :func:`check_expected_cfg` refuses a config
 that differs, naming the option to set.
 """
+import os
+import os.path as osp
 import re
 from collections import OrderedDict
 from typing import Dict, Mapping, Optional
+
+import torch
 
 from mmrrsis.models.utils import convert_lavt
 from mmrrsis.models.utils.ckpt_convert import _rename
@@ -353,7 +357,113 @@ def check_expected_cfg(expected: Mapping[str, object], cfg,
             ' (or pick the config of that setting).')
 
 
+def check_loads_into(state_dict: Mapping, cfg) -> None:
+    """Build the config's model (nothing pretrained, BERT from its
+    configuration) and load ``state_dict`` strictly.
+
+    Raises:
+        DiCoRConversionError: Missing or unexpected keys, or other shapes,
+            named.
+    """
+    from mmengine.registry import init_default_scope
+
+    from mmrrsis.apis import prepare_for_checkpoint
+    from mmrrsis.registry import MODELS
+
+    model_cfg = cfg.model.copy() if hasattr(cfg, 'model') else dict(cfg)
+    prepare_for_checkpoint(model_cfg)
+    init_default_scope(cfg.get('default_scope', 'mmrrsis'))
+    model = MODELS.build(model_cfg)
+    own = model.state_dict()
+    missing = [k for k in own if k not in state_dict
+               and not k.endswith(('position_ids', 'token_type_ids'))]
+    unexpected = [k for k in state_dict if k not in own]
+    shapes = [f'{k} {tuple(v.shape)} vs {tuple(own[k].shape)}'
+              for k, v in state_dict.items()
+              if k in own and v.shape != own[k].shape]
+    if missing or unexpected or shapes:
+        raise DiCoRConversionError(
+            'The converted weights do not fit the config\'s model: ' +
+            '; '.join(f'{what}: {items[:5]}' for what, items in (
+                ('missing', missing), ('unexpected', unexpected),
+                ('other shapes', shapes)) if items) +
+            '. Pick the config of that stage (coarse: '
+            'configs/dicor/dicor-coarse_*.py; joint_best.pth + refiner.pth: '
+            'configs/dicor/dicor_swin-b_*.py).')
+
+
+def convert_dicor_files(src: str,
+                        dst: str,
+                        refiner: Optional[str] = None,
+                        guide: Optional[str] = None,
+                        config=None,
+                        unsafe_load: bool = False) -> dict:
+    """Read DiCoR files, convert them, check them, write one checkpoint.
+
+    The files are read without running code from them
+    (:func:`mmrrsis.compat.load_checkpoint_file`; DiCoR's ``args`` is a
+    plain dict) unless ``unsafe_load``. The output is
+    ``dict(state_dict=..., meta=dict(converted_from, reference_args,
+    expected_cfg))``, written atomically.
+
+    Args:
+        src (str): A DiCoR file (``coarse_*.pth``, ``joint_best.pth``,
+            ``refiner.pth`` or a guide adapter file).
+        dst (str): Output path.
+        refiner (str, optional): ``refiner.pth`` to add. Defaults to None.
+        guide (str, optional): A guide adapter file to add. Defaults to
+            None.
+        config (str | Config, optional): The config the result is for:
+            its options are checked against the saved arguments
+            (:func:`check_expected_cfg`) and the weights must load into its
+            model strictly. Defaults to None (no check).
+        unsafe_load (bool): Unpickle the inputs completely (trusted files
+            only). Defaults to False.
+
+    Returns:
+        dict: ``kinds`` (of each input), ``tensors`` (count),
+        ``expected_cfg``.
+    """
+    from mmengine import Config
+
+    from mmrrsis.compat import load_checkpoint_file
+    from mmrrsis.engine.checkpoint_files import write_atomically
+
+    def read(path):
+        return load_checkpoint_file(
+            path, map_location='cpu', unsafe_load=unsafe_load)
+
+    main = read(src)
+    extra = dict(
+        refiner=None if refiner is None else read(refiner),
+        guide=None if guide is None else read(guide))
+    kinds = [checkpoint_kind(main)] + [
+        checkpoint_kind(v) for v in extra.values() if v is not None
+    ]
+    state_dict = convert_dicor(main, **extra)
+    args = dict(main.get('args') or {}) if kinds[0] == 'model' else {}
+    expected = dicor_expected_cfg(args) if args else {}
+    if config is not None:
+        cfg = Config.fromfile(config) if isinstance(config, str) else config
+        check_expected_cfg(expected, cfg, src)
+        check_loads_into(state_dict, cfg)
+    meta = dict(
+        converted_from=[p for p in (src, refiner, guide) if p],
+        reference_args={k: v for k, v in args.items()
+                        if isinstance(v, (str, int, float, bool, type(None)))},
+        expected_cfg=expected)
+    if osp.dirname(dst):
+        os.makedirs(osp.dirname(dst), exist_ok=True)
+    write_atomically(
+        osp.dirname(dst) or '.', osp.basename(dst),
+        lambda tmp: torch.save(
+            dict(state_dict=dict(state_dict), meta=meta),
+            osp.join(osp.dirname(dst) or '.', tmp)))
+    return dict(kinds=kinds, tensors=len(state_dict), expected_cfg=expected)
+
+
 __all__ = [
     'DiCoRConversionError', 'MAX_TOKENS', 'SWIN_TYPES', 'check_expected_cfg',
-    'checkpoint_kind', 'convert_dicor', 'dicor_expected_cfg'
+    'check_loads_into', 'checkpoint_kind', 'convert_dicor',
+    'convert_dicor_files', 'dicor_expected_cfg'
 ]
