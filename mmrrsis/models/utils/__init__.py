@@ -14,6 +14,7 @@ from .ckpt_convert import (
     patch_merging_order,
     save_converted,
 )
+from .safe_pretrained import SafePretrainedInit
 from .text_features import (
     POOLINGS,
     MultiScaleTextModule,
@@ -27,6 +28,6 @@ __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
     'rotate_kernels', 'convert_lavt', 'convert_reference_checkpoint',
     'convert_rmsin', 'converter_cli', 'patch_merging_order',
-    'save_converted', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
+    'save_converted', 'SafePretrainedInit', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
     'TextFeatures', 'pool_words', 'takes_text'
 ]
