@@ -23,7 +23,8 @@ TINY = osp.join(ROOT, 'configs', 'tiny')
 
 def stage_cfg(name: str, data_root: str, work_dir: str, **overrides):
     """A tiny stage config on ``data_root`` with 2 short epochs."""
-    cfg = Config.fromfile(osp.join(TINY, f'{name}_swin-tiny_refsegrs-64x64.py'))
+    cfg = Config.fromfile(
+        osp.join(TINY, f'{name}_swin-tiny_refsegrs-64x64.py'))
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         dataset = cfg[key].dataset
         while 'dataset' in dataset:

@@ -314,12 +314,16 @@ def dicor_expected_cfg(args: Mapping) -> Dict[str, object]:
     return expected
 
 
+# what a config that does not set these options gets
+_DEFAULTS = {'model.backbone.fusion_cfg.num_heads': 1}
+
+
 def _cfg_value(cfg, dotted: str):
     node = cfg
     for part in dotted.split('.'):
-        if not isinstance(node, Mapping) or part not in node:
-            return None
-        node = node[part]
+        node = node.get(part) if hasattr(node, 'get') else None
+        if node is None:
+            return _DEFAULTS.get(dotted)
     return node
 
 
@@ -343,7 +347,7 @@ def check_expected_cfg(expected: Mapping[str, object], cfg,
         have = _cfg_value(cfg, key)
         if have is None and key.startswith('model.localization_guide.'):
             continue  # a config without the guide (the coarse model)
-        if isinstance(value, list) and have is not None:
+        if isinstance(value, list) and isinstance(have, (list, tuple)):
             have = list(have)
         if have != value:
             wrong.append((key, have, value))

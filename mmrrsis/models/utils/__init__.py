@@ -28,6 +28,7 @@ __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
     'rotate_kernels', 'convert_lavt', 'convert_reference_checkpoint',
     'convert_rmsin', 'converter_cli', 'patch_merging_order',
-    'save_converted', 'SafePretrainedInit', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
-    'TextFeatures', 'pool_words', 'takes_text'
+    'save_converted', 'SafePretrainedInit', 'POOLINGS',
+    'MultiScaleTextModule', 'TextConditioned', 'TextFeatures', 'pool_words',
+    'takes_text'
 ]
