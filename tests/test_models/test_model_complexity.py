@@ -70,3 +70,19 @@ def test_get_flops_on_tiny_rmsin(helpers):
         osp.join(helpers.configs, 'tiny', 'lavt_swin-tiny_refsegrs-64x64.py'),
         (64, 64))
     assert head > lavt['parts']['decode_head'][1]
+
+
+def test_get_flops_on_tiny_dicor(helpers):
+    """The full DiCoR (guide, LVMSF, refiner) traces; the refiner's
+    convolutions at the input size are counted."""
+    tool = load_tool(helpers)
+    path = 'tiny/dicor_swin-tiny_refsegrs-64x64.py'
+    result = tool.main([osp.join(helpers.configs, path), '--shape', '64'])
+    cfg = helpers.leaf_model_cfg(path)
+    cfg['refiner']['init_cfg'] = None
+    model = helpers.build_model(cfg)
+    assert result['params'] == sum(p.numel() for p in model.parameters())
+    for part in ('localization_guide', 'refiner', 'neck'):
+        assert result['parts'][part][0] > 0
+    assert result['parts']['refiner'][1] > 0
+    assert result['parts']['localization_guide'][1] > 0
