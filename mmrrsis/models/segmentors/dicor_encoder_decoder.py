@@ -59,8 +59,9 @@ class DiCoREncoderDecoder(RRSISEncoderDecoder):
     all zero (``metainfo['prompt_valid']`` False: the bank marks samples
     it filtered out) is left out of the loss; a batch with no valid
     sample is skipped without an optimizer step in single-process
-    training, as the reference's ``continue`` (under DDP its loss is 0 and
-    the step runs, all ranks must step together).
+    training, as the reference's ``continue`` (the learning-rate schedule
+    still advances, the reference's does not; under DDP the batch's loss
+    is 0 and the step runs, as all ranks must step together).
 
     ``frozen`` names sub-modules (dotted paths, e.g. ``'backbone'``,
     ``'localization_guide.ranker'``) whose parameters get
