@@ -50,7 +50,11 @@ class DiCoREncoderDecoder(RRSISEncoderDecoder):
     - ``'guide'``: :class:`~mmrrsis.models.losses.LocalizationLoss` of
       the guide on the (frozen) backbone's map F[i], picking candidates
       on the prompt bank's coarse probability (``data_sample.prompt_prob``
-      from :class:`~mmrrsis.datasets.PromptBankDataset`);
+      from :class:`~mmrrsis.datasets.PromptBankDataset`); SAM instance
+      masks (DiCoR's data files may carry them, ``sam3``) are its weak
+      negatives when a sample has them as ``data_sample.sam_masks``
+      ((N, H, W) at the input size; none of our loaders fills them yet,
+      so that term is 0 here);
     - ``'refiner'``: :class:`~mmrrsis.models.losses.RefinerLoss` of the
       refiner on the image and the prompt bank's probability (resized to
       the input), coarse logits ``log(1 - p), log p``; nothing else runs.
