@@ -72,6 +72,34 @@ def test_get_flops_on_tiny_rmsin(helpers):
     assert head > lavt['parts']['decode_head'][1]
 
 
+def test_fused_multi_head_attention_flops_are_counted(helpers):
+    """nn.MultiheadAttention in eval mode runs one fused op; counted as its
+    projections and attention products (what the training path counts)."""
+    tool = load_tool(helpers)
+    attn = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
+
+    class SelfAttention(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.attn = attn
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+
+    x = torch.randn(2, 9, 16)
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(SelfAttention().eval(), (x, ))
+        analyzer.set_op_handle('aten::_native_multi_head_attention',
+                               tool.mha_flop_handle)
+        fused = analyzer.total()
+    analyzer = FlopAnalyzer(SelfAttention().train(), (x, ))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention',
+                           tool.sdpa_flop_handle)
+    assert fused == analyzer.total() == 2 * (4 * 9 * 16 * 16 + 2 * 9 * 9 *
+                                             16)
+
+
 def test_get_flops_on_tiny_dicor(helpers):
     """The full DiCoR (guide, LVMSF, refiner) traces; the refiner's
     convolutions at the input size are counted."""
