@@ -46,10 +46,12 @@ setup(
     extras_require=dict(
         lite=parse_requirements('mmcv_lite'),
         mmcv=parse_requirements('mmcv'),
-        tests=parse_requirements('tests'),
+        tests=parse_requirements('tests') + parse_requirements('nltk'),
         geo=parse_requirements('geo'),
         app=parse_requirements('app'),
         optional=parse_requirements('optional'),
+        deepspeed=parse_requirements('deepspeed'),
+        nltk=parse_requirements('nltk'),
     ),
     license='Apache License 2.0',
     zip_safe=False)

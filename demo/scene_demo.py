@@ -80,12 +80,11 @@ def main(argv=None) -> dict:
             tile_size=128, texts=tuple(args.texts))
         scene, gt = info['rgb8'], [e['gt'] for e in info['expressions']]
     try:
-        scaling = scaling_from_args(args) or {}
         inferencer = SceneInferencer(args.config, args.checkpoint,
                                      device=args.device,
                                      unsafe_load=args.unsafe_load)
         result = inferencer(scene, args.texts, args.out_dir, gsd=args.gsd,
-                            **scaling)
+                            scaling=scaling_from_args(args))
     except (FileNotFoundError, ValueError, CheckpointMismatchError,
             UnsafeCheckpointError, CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')

@@ -134,3 +134,44 @@ def refsegrs_uint16_copy(tmp_path_factory, refsegrs_copy):
             dst.write(data)
     return refsegrs_copy[0], root, dict(
         min_value=U16_OFFSET, max_value=U16_OFFSET + 255 * U16_GAIN)
+
+
+# ------------------------------------------------------ hostile rasters --
+# written by hostile_rasters.py: what the raster opener must refuse
+
+
+@pytest.fixture(scope='session')
+def hostile(tmp_path_factory):
+    """Hostile and damaged rasters (see hostile_rasters.py), as a dict:
+    ``secret`` (a private file: ``secret_bytes``), ``secret_image`` (a
+    private GeoTIFF: ``secret_pixels``), ``vrt_raw`` and ``vrt_image``
+    (VRTs named .tif reading them), ``scene`` (a generated 320 x 320 UTM
+    GeoTIFF, DEFLATE, 256 px blocks), ``damaged`` (3,000 bytes of it
+    overwritten; ``damaged_block``: its rows and cols), ``truncated`` and
+    ``sparse`` (5,000,000 x 64 pixels declared)."""
+    import hostile_rasters as hr
+
+    from mmrrsis.datasets.synthetic.geo_scene import (
+        make_synthetic_geo_scene,
+    )
+    root = tmp_path_factory.mktemp('hostile')
+    out = dict(secret=str(root / 'private' / 'secret.bin'),
+               secret_image=str(root / 'private' / 'secret.tif'))
+    os.makedirs(root / 'private')
+    out['secret_bytes'] = hr.write_secret_bytes(out['secret'])
+    out['secret_pixels'] = hr.write_secret_image(out['secret_image'])
+    out['vrt_raw'] = hr.write_text(str(root / 'upload_raw.tif'),
+                                   hr.vrt_raw_band(out['secret']))
+    out['vrt_image'] = hr.write_text(str(root / 'upload_image.tif'),
+                                     hr.vrt_sources(out['secret_image']))
+    scene = make_synthetic_geo_scene(
+        str(root / 'scene'), tiles=(5, 5), tile_size=64, seed=4,
+        texts=('car', ))
+    out['scene'] = scene['rgb8']
+    out['damaged'] = str(root / 'damaged.tif')
+    out['damaged_block'] = hr.damage_middle(out['scene'], out['damaged'])
+    out['truncated'] = str(root / 'truncated.tif')
+    hr.truncate(out['scene'], out['truncated'])
+    out['sparse'] = str(root / 'sparse.tif')
+    hr.write_sparse_tiff(out['sparse'])
+    return out

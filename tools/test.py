@@ -4,6 +4,7 @@ Examples::
 
     python tools/test.py CONFIG CHECKPOINT
     python tools/test.py CONFIG CHECKPOINT --resolution network
+    python tools/test.py CONFIG CHECKPOINT --precision bf16
     python tools/test.py CONFIG CHECKPOINT --out preds/ --show-dir vis/
     bash tools/dist_test.sh CONFIG CHECKPOINT 8
 
@@ -36,7 +37,9 @@ from mmrrsis.engine import (
 )
 from mmrrsis.evaluation import set_eval_resolution
 from mmrrsis.utils import (
+    PRECISIONS,
     add_unsafe_load_arg,
+    autocast_context,
     map_pipelines,
     register_all_modules,
 )
@@ -81,6 +84,13 @@ def parse_args(argv=None):
         choices=['none', 'pytorch', 'slurm', 'mpi'],
         default='none',
         help='job launcher')
+    parser.add_argument(
+        '--precision',
+        default='fp32',
+        choices=PRECISIONS,
+        help='run the model under autocast: bf16 (CPUs with AVX512-BF16/'
+        'AMX, GPUs) or fp16 (GPUs); masks and metrics are computed in '
+        'float32. Default: fp32')
     parser.add_argument(
         '--tta',
         action='store_true',
@@ -175,13 +185,21 @@ def main(argv=None):
             model,
             args.checkpoint,
             map_location='cpu',
-            unsafe_load=args.unsafe_load)
+            unsafe_load=args.unsafe_load,
+            # the segmentor's config (inside the TTA wrapper with --tta)
+            cfg=dict(model=cfg.model.module) if args.tta else cfg)
     except (CheckpointMismatchError, UnsafeCheckpointError,
             CorruptCheckpointError, ValueError) as e:
         raise SystemExit(f'error: {e}') from None
     runner.logger.info(f'Loaded checkpoint {args.checkpoint}')
+    device = str(next(model.parameters()).device)
     try:
-        runner.test()
+        precision = autocast_context(args.precision, device)
+    except ValueError as e:
+        raise SystemExit(f'error: {e}') from None
+    try:
+        with precision:
+            runner.test()
     except DistTimeoutError as e:
         raise SystemExit(f'error: {e}') from None
     destroy_dist(runner)

@@ -6,10 +6,15 @@ Examples::
     python tools/train.py CONFIG --work-dir work_dirs/x --resume
     python tools/train.py CONFIG --amp      # fp16 on CUDA, bf16 on CPU
     bash tools/dist_train.sh CONFIG 8       # 8 processes (torchrun)
+    bash tools/dist_train.sh CONFIG 8 --strategy fsdp   # or deepspeed, ddp
 
 Checkpoints (``load_from``, ``--resume``) are read without running code
 from them; ``--unsafe-load`` unpickles them completely (trusted files
-only, e.g. checkpoints written by plain mmengine).
+only, e.g. checkpoints written by plain mmengine). Their weights are
+checked as for inference: NaN/Inf or absurd values, integer tensors for
+floating-point weights, and missing, unexpected or wrongly shaped keys stop
+the run naming the tensors (``--cfg-options load_from_strict=False`` loads
+only what fits and logs every key skipped).
 """
 import argparse
 import logging
@@ -22,12 +27,14 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 # importing mmrrsis applies its compatibility fixes before mmseg is used
-from mmrrsis.apis import check_text_model
+from mmrrsis.apis import CheckpointMismatchError, check_text_model
 from mmrrsis.compat import CorruptCheckpointError, UnsafeCheckpointError
 from mmrrsis.engine import (
     DataNotFoundError,
     DistTimeoutError,
     ResumeError,
+    StrategyUnavailableError,
+    apply_strategy,
     build_runner,
     destroy_dist,
 )
@@ -51,6 +58,12 @@ def parse_args(argv=None):
         'iteration, random states): from CHECKPOINT, or without it from the '
         'newest checkpoint of the work dir that loads')
     add_unsafe_load_arg(parser, 'checkpoints')
+    parser.add_argument(
+        '--strategy',
+        choices=['ddp', 'fsdp', 'deepspeed'],
+        help='training engine: ddp (the default runner), fsdp (mmengine\'s '
+        'FlexibleRunner with FSDP, GPUs or CPU processes), deepspeed '
+        '(ZeRO-2, bf16, CUDA GPUs); default: what the config says')
     parser.add_argument(
         '--amp',
         action='store_true',
@@ -119,6 +132,8 @@ def main(argv=None):
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+    if args.strategy is not None:
+        apply_strategy(cfg, args.strategy)
     if args.amp:
         enable_amp(cfg)
     if args.unsafe_load:
@@ -127,25 +142,28 @@ def main(argv=None):
         cfg.resume = True
         cfg.load_from = None  # the latest checkpoint of the work dir
     elif args.resume is not None:
-        if not osp.isfile(args.resume):
+        if not osp.exists(args.resume):  # DeepSpeed's is a folder
             raise SystemExit(f'Checkpoint to resume not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
 
     try:
         runner = build_runner(cfg)
-    except DataNotFoundError as e:  # before the model is built
+    except (DataNotFoundError, StrategyUnavailableError) as e:
+        # before the model is built
         raise SystemExit(f'error: {e}') from None
     model = runner.model.module if is_model_wrapper(
         runner.model) else runner.model
     try:
-        check_text_model(model, args.config)
+        # the FlexibleRunner builds its model when training starts
+        if isinstance(model, torch.nn.Module):
+            check_text_model(model, args.config)
     except ValueError as e:
         raise SystemExit(f'error: {e}') from None
     try:
         runner.train()
     except (UnsafeCheckpointError, CorruptCheckpointError, ResumeError,
-            DistTimeoutError) as e:
+            CheckpointMismatchError, DistTimeoutError) as e:
         raise SystemExit(f'error: {e}') from None
     destroy_dist(runner)
 

@@ -44,6 +44,11 @@ visualizer = dict(
 log_processor = dict(by_epoch=True)
 log_level = 'INFO'
 load_from = None
+# load_from / resume are checked like inference checkpoints: NaN/Inf, |w| >
+# 1e6 and integer tensors for float weights stop the run; so do missing,
+# unexpected or wrongly shaped keys unless load_from_strict = False (a
+# partial load: what fits is loaded, every key skipped is logged)
+load_from_strict = True
 resume = False
 
 tta_model = None

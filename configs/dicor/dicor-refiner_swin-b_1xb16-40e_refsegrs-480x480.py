@@ -15,6 +15,9 @@ _base_ = ['./dicor-coarse_swin-b_1xb8-40e_refsegrs-480x480.py']
 coarse_dir = 'work_dirs/dicor-coarse_swin-b_1xb8-40e_refsegrs-480x480'
 bank_dir = coarse_dir + '/prompt_bank'
 load_from = coarse_dir + '/best.pth'
+# the previous stage has no weights for the parts this stage adds (each
+# key skipped is logged), as the reference's strict=False loads
+load_from_strict = False
 model = dict(
     stage='refiner',
     # the weights come from load_from: nothing pretrained is loaded first

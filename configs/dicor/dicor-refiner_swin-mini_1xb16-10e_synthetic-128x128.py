@@ -4,6 +4,9 @@
 _base_ = ['./dicor-coarse_swin-mini_1xb8-10e_synthetic-128x128.py']
 coarse_dir = 'work_dirs/dicor-coarse_swin-mini_1xb8-10e_synthetic-128x128'
 load_from = coarse_dir + '/best.pth'
+# the previous stage has no weights for the parts this stage adds (each
+# key skipped is logged), as the reference's strict=False loads
+load_from_strict = False
 model = dict(
     stage='refiner',
     refiner=dict(type='RefineUNet', in_channels=4, base_channels=16),

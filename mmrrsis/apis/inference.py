@@ -19,11 +19,11 @@ from mmseg.structures import SegDataSample
 
 from mmrrsis.registry import MODELS
 
-from .checkpoint import load_checkpoint_checked
 from .inputs import ImageType, pair_inputs
 from .model_checks import check_text_model
 from .model_config import load_config, prepare_for_checkpoint
 from .pipeline import InferencePipeline
+from .weights import load_checkpoint_checked
 
 
 def init_model(config: Union[str, Path, Config],
@@ -70,11 +70,11 @@ def init_model(config: Union[str, Path, Config],
     init_default_scope(cfg.get('default_scope', 'mmrrsis'))
     model = MODELS.build(cfg.model)
     check_text_model(model, name)
+    model.cfg = cfg
     meta = {}
     if checkpoint is not None:
         meta = load_checkpoint_checked(
             model, checkpoint, unsafe_load=unsafe_load).get('meta', {})
-    model.cfg = cfg
     model.dataset_meta = meta.get('dataset_meta') or dict(
         classes=('background', 'target'),
         palette=[[0, 0, 0], [255, 0, 0]])

@@ -30,14 +30,16 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from mmrrsis.datasets.band_scaling import BandScaling, BandScalingError
+from mmrrsis.datasets.band_scaling import (
+    SCALING_KEYS,
+    BandScaling,
+    BandScalingError,
+)
 from mmrrsis.datasets.transforms import LoadRSImageFromFile
 
 ImageType = Union[str, Path, np.ndarray]
-
-#: The keys of a ``scaling`` dict: the band selection and scaling
-#: arguments of ``LoadRSImageFromFile`` / ``BandScaling``.
-SCALING_KEYS = ('bands', 'scale', 'percentiles', 'min_value', 'max_value')
+#: What a ``scaling`` argument is: a BandScaling or its dict.
+ScalingType = Union[BandScaling, dict, None]
 
 
 def _check_image_path(img: Union[str, Path]) -> None:
@@ -113,16 +115,17 @@ def pair_inputs(images: Union[ImageType, Sequence[ImageType]],
     return list(zip(image_list, text_list))
 
 
-def image_loader(scaling: Optional[dict] = None,
+def image_loader(scaling: ScalingType = None,
                  **loader_args) -> LoadRSImageFromFile:
     """The ``LoadRSImageFromFile`` that reads inference inputs.
 
     Args:
-        scaling (dict, optional): Band selection and scaling, keys of
-            :data:`SCALING_KEYS`, e.g. ``dict(bands=(3, 2, 1),
-            scale='percentile')``. It replaces those of ``loader_args``
-            as a whole (missing keys take their defaults; ``{}`` means
-            none). Defaults to None (``loader_args``' own).
+        scaling (BandScaling | dict, optional): Band selection and
+            scaling (a :class:`BandScaling` or its dict, e.g.
+            ``dict(bands=(3, 2, 1), scale='percentile')``). It replaces
+            those of ``loader_args`` as a whole (missing keys take their
+            defaults; ``{}`` means none). Defaults to None
+            (``loader_args``' own).
         **loader_args: Other ``LoadRSImageFromFile`` arguments (those of
             the config's loading step).
 
@@ -130,25 +133,16 @@ def image_loader(scaling: Optional[dict] = None,
         LoadRSImageFromFile: The loader.
 
     Raises:
-        TypeError: ``scaling`` is not a dict.
-        ValueError: A key that is not a scaling argument.
-        BandScalingError: Inconsistent settings.
+        TypeError: ``scaling`` is neither.
+        BandScalingError: Unknown keys or inconsistent settings.
     """
+    scaling = BandScaling.from_value(scaling)
     if scaling is not None:
-        if not isinstance(scaling, dict):
-            raise TypeError('scaling must be a dict of '
-                            f'{", ".join(SCALING_KEYS)}, got '
-                            f'{type(scaling).__name__}')
-        unknown = sorted(set(scaling) - set(SCALING_KEYS))
-        if unknown:
-            raise ValueError(f'Unknown scaling key(s) {unknown}; a scaling '
-                             f'takes {", ".join(SCALING_KEYS)} (the '
-                             'arguments of LoadRSImageFromFile)')
         loader_args = {
             k: v
             for k, v in loader_args.items() if k not in SCALING_KEYS
         }
-        loader_args.update(scaling)
+        loader_args.update(scaling.to_dict())
     return LoadRSImageFromFile(**loader_args)
 
 
@@ -189,7 +183,7 @@ def array_to_bgr(array: np.ndarray, scaling: BandScaling) -> np.ndarray:
     if array.ndim not in (2, 3) or array.size == 0:
         raise ValueError('An image array must be (H, W, 3) (BGR) or (H, W) '
                          f'(grey), got shape {array.shape}')
-    if scaling.bands is None and scaling.scale is None:
+    if scaling.is_identity:
         if array.dtype == np.uint8 and array.ndim == 2:
             return np.ascontiguousarray(np.stack([array] * 3, axis=-1))
         if array.dtype == np.uint8 and array.shape[2] == 3:
@@ -201,9 +195,7 @@ def array_to_bgr(array: np.ndarray, scaling: BandScaling) -> np.ndarray:
             _array_fix(array))
     data = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
     source = f'The image array ({array.dtype.name}, shape {array.shape})'
-    scaling.check(array.dtype, data.shape[0], source)
-    picked = data[[b - 1 for b in scaling.indexes(data.shape[0], source)]]
-    rgb = scaling.apply(picked, scaling.fit(picked, None, source))
+    rgb = scaling.to_rgb(scaling.select(data, source), None, source)
     return np.ascontiguousarray(rgb[..., ::-1])
 
 

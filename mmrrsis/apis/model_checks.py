@@ -1,22 +1,20 @@
 """Checks that a built model can take referring expressions."""
 import torch.nn as nn
 
+from mmrrsis.models.text_encoders import BaseTextEncoder
+
 
 def has_text_encoder(model: nn.Module) -> bool:
-    """Whether ``model`` encodes expressions (has a text encoder).
+    """Whether ``model`` encodes expressions.
 
     Args:
         model (nn.Module): A segmentor.
 
     Returns:
-        bool: True if it has a ``text_encoder`` or a sub-module with
-        ``with_text = True``.
+        bool: True if one of its modules is a
+        :class:`~mmrrsis.models.text_encoders.BaseTextEncoder`.
     """
-    if getattr(model, 'text_encoder', None) is not None:
-        return True
-    return any(
-        getattr(m, 'with_text', False) is True for m in model.modules()
-        if m is not model)
+    return any(isinstance(m, BaseTextEncoder) for m in model.modules())
 
 
 def check_text_model(model: nn.Module, config_name: str = 'the config'):

@@ -1,14 +1,13 @@
 """Load a config and prepare its model for loading a checkpoint.
 
 When a checkpoint is given, every pretrained weight the config would load
-first is wasted (the checkpoint overwrites it) and, for BERT, means a
-download of hundreds of MB. :func:`prepare_for_checkpoint` turns those
-off: ``Pretrained`` init configs are dropped, and a ``BertTextEncoder``
-that names ``pretrained=NAME`` is built from NAME's configuration
-(``bert_config``, from a local folder's ``config.json`` or the HF cache;
-at most the small ``config.json`` is fetched) instead of its weights. The
-tokenizer still comes from NAME (its vocabulary files) unless ``vocab`` is
-set.
+first is wasted (the checkpoint overwrites it) and, for a text encoder,
+means a download of hundreds of MB. :func:`prepare_for_checkpoint` turns
+those off: ``Pretrained`` init configs are dropped, and every text encoder
+node is replaced by its own ``offline_cfg(node, 'checkpoint')`` (for BERT:
+the architecture of ``pretrained`` and its tokenizer, from local files).
+:func:`make_offline` does the same for counting and benchmarks
+(``'random'``).
 """
 import copy
 import os.path as osp
@@ -17,9 +16,7 @@ from typing import Optional, Union
 
 from mmengine.config import Config, ConfigDict
 
-from mmrrsis.utils.config_utils import iter_dicts, type_name
-
-TEXT_ENCODERS = ('BertTextEncoder', )
+from mmrrsis.utils.config_utils import iter_dicts
 
 
 def load_config(config: Union[str, Path, Config, dict],
@@ -68,61 +65,36 @@ def drop_pretrained_init(model_cfg: dict) -> None:
             node['init_cfg'] = None
 
 
-def bert_config_of(pretrained: str) -> dict:
-    """The configuration of a pretrained BERT, without its weights.
+def make_offline(model_cfg: dict, purpose: str = 'random') -> None:
+    """Let ``model_cfg`` build with no network access, in place.
+
+    Drops ``Pretrained`` init configs (:func:`drop_pretrained_init`) and
+    replaces every text encoder node by its own
+    :meth:`~mmrrsis.models.text_encoders.BaseTextEncoder.offline_cfg`
+    (found with
+    :func:`~mmrrsis.models.text_encoders.iter_text_encoder_cfgs`): the
+    encoder knows how it builds offline, nothing here does.
 
     Args:
-        pretrained (str): A local folder with ``config.json`` or a
-            HuggingFace model name (read from the HF cache; with network
-            access only its ``config.json`` is fetched).
-
-    Returns:
-        dict: Keyword arguments of ``transformers.BertConfig`` (the values
-        that differ from its defaults).
-
-    Raises:
-        OSError: The configuration is not available (names what to do).
+        model_cfg (dict): ``cfg.model``.
+        purpose (str): ``'checkpoint'`` (weights from a checkpoint: the
+            pretrained architecture and tokenizer from local files, an
+            error naming the option to set otherwise) or ``'random'``
+            (counting and benchmarks). Defaults to 'random'.
     """
-    from transformers import BertConfig
-
-    if osp.isdir(pretrained) and not osp.isfile(
-            osp.join(pretrained, 'config.json')):
-        raise FileNotFoundError(
-            f'{pretrained} has no config.json, needed to build BERT for the '
-            'checkpoint\'s weights.')
-    try:
-        config = BertConfig.from_pretrained(pretrained)
-    except OSError as e:
-        raise OSError(
-            f'A checkpoint is given, so BERT is built from the configuration '
-            f'of "{pretrained}" and takes the checkpoint\'s weights (none '
-            f'are downloaded), but that configuration is not available '
-            f'here ({e.__class__.__name__}). Point '
-            'model.text_encoder.pretrained at a local folder with its '
-            'config.json and tokenizer files (vocab.txt; the weights are not '
-            'needed), or set model.text_encoder.bert_config.') from e
-    values = config.to_diff_dict()
-    values.pop('transformers_version', None)
-    return values
+    from mmrrsis.models.text_encoders import iter_text_encoder_cfgs
+    drop_pretrained_init(model_cfg)
+    for node, cls in list(iter_text_encoder_cfgs(model_cfg)):
+        offline = cls.offline_cfg(node, purpose)
+        node.clear()
+        node.update(offline)
 
 
 def prepare_for_checkpoint(model_cfg: dict) -> None:
-    """Build nothing pretrained that a checkpoint would overwrite.
-
-    In place: drops ``Pretrained`` init configs (:func:`drop_pretrained_init`)
-    and gives every text encoder with ``pretrained=NAME`` and no
-    ``bert_config`` the configuration of NAME (:func:`bert_config_of`), so it
-    is built with random weights that the checkpoint then replaces. The
-    tokenizer keeps coming from NAME unless ``vocab`` is set.
+    """Build nothing pretrained that a checkpoint would overwrite (in
+    place): :func:`make_offline` with ``purpose='checkpoint'``.
 
     Args:
         model_cfg (dict): ``cfg.model``.
     """
-    drop_pretrained_init(model_cfg)
-    for node in iter_dicts(model_cfg):
-        if type_name(node) not in TEXT_ENCODERS:
-            continue
-        pretrained = node.get('pretrained', 'bert-base-uncased')
-        if node.get('bert_config') is None and pretrained:
-            node['bert_config'] = bert_config_of(str(pretrained))
-            node['pretrained'] = pretrained
+    make_offline(model_cfg, 'checkpoint')

@@ -18,8 +18,8 @@ from mmrrsis.datasets.prompt_bank import (
     read_manifest,
     snapshot_name,
 )
-from mmrrsis.engine.checkpoint_files import write_atomically
 from mmrrsis.registry import DATASETS
+from mmrrsis.utils import write_atomically
 from mmrrsis.utils.config_utils import type_name
 
 from .inference import init_model

@@ -7,6 +7,7 @@ from typing import List, Optional, Sequence, Tuple, Union
 
 import mmcv
 import numpy as np
+import torch
 import torch.nn as nn
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
@@ -18,11 +19,13 @@ from mmseg.structures import SegDataSample
 from PIL import Image
 
 from mmrrsis.registry import INFERENCERS
+from mmrrsis.utils import autocast_context
 from mmrrsis.visualization import RRSISLocalVisualizer
 
 from .inference import init_model, keeps_size, set_slide_inference
-from .inputs import ImageType, pair_inputs
+from .inputs import ImageType, ScalingType, pair_inputs
 from .pipeline import InferencePipeline
+from .predictor import WindowPredictor, same_image_groups
 
 
 @INFERENCERS.register_module()
@@ -53,9 +56,15 @@ class RRSISInferencer(BaseInferencer):
 
     For tiles larger than the training size, ``slide=dict(crop_size=480,
     stride=320)`` (or a config whose ``model.test_cfg`` is
-    ``mode='slide'``) predicts window by window with the expression; with
-    the argument, the test pipeline's ``Resize`` is skipped so the tile
-    keeps its resolution.
+    ``mode='slide'``) predicts window by window with the
+    :class:`~mmrrsis.apis.WindowPredictor` (all expressions of an image
+    together; a late-fusion model encodes each window once); with the
+    argument, the test pipeline's ``Resize`` is skipped so the tile keeps
+    its resolution. Masks follow the model's own rule
+    (``predict_probs`` / ``probs_to_mask``) either way.
+
+    ``precision='bf16'`` (CPUs with AVX512-BF16/AMX, CUDA) or ``'fp16'``
+    (CUDA) runs the model under autocast (:mod:`mmrrsis.utils.precision`).
 
     Args:
         model (str | Config): Config file or object.
@@ -71,10 +80,13 @@ class RRSISInferencer(BaseInferencer):
         unsafe_load (bool): Unpickle the checkpoint completely, which runs
             any code it names; only for files you trust. Defaults to False
             (weights only, see :func:`~mmrrsis.apis.load_checkpoint_checked`).
-        scaling (dict, optional): Band selection and scaling of the inputs
-            (``bands``, ``scale``, ``percentiles``, ``min_value``,
-            ``max_value``), replacing the config's ``LoadRSImageFromFile``
-            settings. Defaults to None (the config's).
+        scaling (BandScaling | dict, optional): Band selection and
+            scaling of the inputs (a ``BandScaling`` or its dict: ``bands``,
+            ``scale``, ``percentiles``, ``min_value``, ``max_value``),
+            replacing the config's ``LoadRSImageFromFile`` settings.
+            Defaults to None (the config's).
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``. Defaults to
+            'fp32'.
     """
 
     preprocess_kwargs: set = set()
@@ -94,7 +106,8 @@ class RRSISInferencer(BaseInferencer):
                  cfg_options: Optional[dict] = None,
                  show_progress: bool = False,
                  unsafe_load: bool = False,
-                 scaling: Optional[dict] = None) -> None:
+                 scaling: ScalingType = None,
+                 precision: str = 'fp32') -> None:
         init_default_scope(scope)
         self._cfg_options = cfg_options
         self._unsafe_load = unsafe_load
@@ -112,10 +125,39 @@ class RRSISInferencer(BaseInferencer):
             device=device,
             scope=scope,
             show_progress=show_progress)
+        self.precision = precision
+        autocast_context(precision, str(self.model.data_preprocessor.device))
         if slide is not None:
             set_slide_inference(self.model, **slide)
             self.pipeline = InferencePipeline(
                 self.cfg, keep_size=True, scaling=scaling)
+
+    @torch.no_grad()
+    def forward(self, inputs: dict, **kwargs) -> List[SegDataSample]:
+        """Predict a collated batch: ``model.test_step``, or with sliding
+        windows the :class:`WindowPredictor` once per image (its
+        expressions together), then the model's ``postprocess_result``.
+        """
+        device = str(self.model.data_preprocessor.device)
+        test_cfg = self.model.test_cfg
+        if test_cfg.get('mode') != 'slide':
+            with autocast_context(self.precision, device):
+                return self.model.test_step(inputs)
+        data = self.model.data_preprocessor(inputs, False)
+        samples = data['data_samples']
+        crop, stride = tuple(test_cfg.crop_size), tuple(test_cfg.stride)
+        preds = []
+        for group in same_image_groups(list(inputs['inputs'])):
+            group_samples = [samples[i] for i in group]
+            predictor = WindowPredictor(
+                self.model, [s.metainfo['text'] for s in group_samples],
+                self.pipeline, precision=self.precision)
+            first = data['inputs'][group[0]:group[0] + 1]
+            logits = predictor.tile_logits(first, crop, stride,
+                                           group_samples[0].metainfo)
+            preds.extend(
+                self.model.postprocess_result(logits, group_samples))
+        return preds
 
     def _init_model(self, cfg: Config, weights: Optional[str],
                     device: str = 'cpu') -> nn.Module:

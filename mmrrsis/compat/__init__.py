@@ -16,14 +16,6 @@ Each module fixes one known incompatibility, in one place:
 modules import only torch, mmengine and the standard library, so they can
 run before mmseg's models are imported.
 """
-from .checkpoint import (
-    REFERENCE_GLOBALS,
-    SAFE_GLOBALS,
-    CorruptCheckpointError,
-    UnsafeCheckpointError,
-    check_zip_integrity,
-    load_checkpoint_file,
-)
 from .mmcv_ops import (
     MissingMMCVOpsError,
     has_compiled_ops,
@@ -33,6 +25,14 @@ from .mmcv_ops import (
 from .mmpretrain_multimodal import (
     disable_broken_multimodal,
     install_mmpretrain_hook,
+)
+from .safe_load import (
+    REFERENCE_GLOBALS,
+    SAFE_GLOBALS,
+    CorruptCheckpointError,
+    UnsafeCheckpointError,
+    check_zip_integrity,
+    load_checkpoint_file,
 )
 from .version_check import (
     check_dependencies,

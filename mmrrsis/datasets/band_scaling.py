@@ -30,6 +30,9 @@ import numpy as np
 
 #: The scaling modes (None: the image must be 8-bit RGB already).
 SCALE_MODES = ('percentile', 'minmax')
+#: The keys of a scaling dict: the arguments of :class:`BandScaling` (and
+#: of ``LoadRSImageFromFile``).
+SCALING_KEYS = ('bands', 'scale', 'percentiles', 'min_value', 'max_value')
 
 Number = Union[int, float]
 
@@ -128,6 +131,41 @@ class BandScaling:
             if any(h <= lo for lo, h in zip(low, high)):
                 raise BandScalingError('max_value must be larger than '
                                        f'min_value, got {low} and {high}')
+
+    @classmethod
+    def from_value(cls, value) -> Optional['BandScaling']:
+        """The one spelling of a ``scaling`` argument.
+
+        Args:
+            value (BandScaling | dict | None): A :class:`BandScaling`, or
+                its dict (keys of :data:`SCALING_KEYS`; missing keys take
+                their defaults, ``{}`` is no scaling), or None.
+
+        Returns:
+            BandScaling | None: None for None.
+
+        Raises:
+            TypeError: Anything else.
+            BandScalingError: Unknown keys or inconsistent settings.
+        """
+        if value is None or isinstance(value, BandScaling):
+            return value
+        if not isinstance(value, dict):
+            raise TypeError('scaling must be a BandScaling or a dict of '
+                            f'{", ".join(SCALING_KEYS)}, got '
+                            f'{type(value).__name__}')
+        unknown = sorted(set(value) - set(SCALING_KEYS))
+        if unknown:
+            raise BandScalingError(
+                f'Unknown scaling key(s) {unknown}; a scaling takes '
+                f'{", ".join(SCALING_KEYS)} (the arguments of '
+                'LoadRSImageFromFile)')
+        return cls(**value)
+
+    @property
+    def is_identity(self) -> bool:
+        """No band selection and no scaling: 8-bit RGB as it is."""
+        return self.bands is None and self.scale is None
 
     # ---------------------------------------------------------- checking
     def indexes(self, count: int, source: str = 'the image') -> Tuple[int]:
@@ -263,6 +301,40 @@ class BandScaling:
                 x = np.where(x > lo, np.float32(255.), np.float32(0.))
             out[..., i] = np.clip(np.nan_to_num(x, nan=0.), 0, 255)
         return out
+
+    def select(self, data: np.ndarray,
+               source: str = 'the image') -> np.ndarray:
+        """Check an image's bands and keep the selected three.
+
+        Args:
+            data (np.ndarray): (bands, H, W), any dtype.
+            source (str): Named in error messages. Defaults to 'the image'.
+
+        Returns:
+            np.ndarray: (3, H, W), the bands that become R, G, B.
+
+        Raises:
+            BandScalingError: See :meth:`check`.
+        """
+        self.check(data.dtype, data.shape[0], source)
+        return data[[b - 1 for b in self.indexes(data.shape[0], source)]]
+
+    def to_rgb(self,
+               data: np.ndarray,
+               valid: Optional[np.ndarray] = None,
+               source: str = 'the image') -> np.ndarray:
+        """Selected bands -> uint8 RGB, the range fitted on this image.
+
+        Args:
+            data (np.ndarray): (3, H, W) selected bands (:meth:`select`).
+            valid (np.ndarray, optional): (H, W) bool, not nodata.
+                Defaults to None (all pixels).
+            source (str): Named in error messages. Defaults to 'the image'.
+
+        Returns:
+            np.ndarray: (H, W, 3) uint8 RGB.
+        """
+        return self.apply(data, self.fit(data, valid, source))
 
     def to_dict(self) -> dict:
         """The settings (for JSON summaries and resume checks)."""

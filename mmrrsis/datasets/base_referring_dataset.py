@@ -12,7 +12,12 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from mmseg.datasets import BaseSegDataset
 
 from .file_checks import read_image_size
-from .masks import POLYGON_OVERLAPS
+from .masks import (
+    POLYGON_OVERLAPS,
+    describe_soft_edges,
+    read_mask_file,
+    soft_edge_pixels,
+)
 from .transforms.loading import (
     MASK_CHECKS,
     SIZE_MISMATCH_POLICIES,
@@ -76,7 +81,11 @@ class BaseReferringDataset(BaseSegDataset):
     named, not at iteration 3 of a run; mask files are checked the same
     way. The image size is compared with the mask's: samples whose sizes
     differ are counted and, with ``size_mismatch='resample'``, reported in
-    one warning; with ``'error'`` the build fails listing them. A split in
+    one warning; with ``'error'`` the build fails listing them. Mask files
+    are decoded once to count soft edges (values between background and
+    target, which ``mask_threshold`` reads one way or the other): one
+    warning says how many masks and pixels, and how many of those pixels
+    are read as target (:attr:`soft_edges`). A split in
     which no sample has a category is reported (per-category metrics would
     silently be empty). Reading every pixel of every file is the dataset
     doctor's job (``tools/dataset_converters/check_dataset.py``).
@@ -133,6 +142,13 @@ class BaseReferringDataset(BaseSegDataset):
         #: Samples whose image size differs from the mask's, found by the
         #: file check: dicts with ``where``, ``img_hw`` and ``mask_hw``.
         self.size_mismatches: List[dict] = []
+        #: Soft edges of the mask files, counted by the file check:
+        #: ``masks`` (files read), ``soft`` (files with a soft edge),
+        #: ``pixels`` (soft-edge pixels), ``as_target`` (of those, read as
+        #: target by ``mask_threshold``), ``examples`` (a few files).
+        self.soft_edges = dict(masks=0, soft=0, pixels=0, as_target=0,
+                               examples=[])
+        self._soft_edge_files: set = set()
         super().__init__(**kwargs)
 
     # ----------------------------------------------------------- building --
@@ -262,6 +278,8 @@ class BaseReferringDataset(BaseSegDataset):
             if info.get('seg_map_path') is not None:
                 mask_hw = self._file_size(info['seg_map_path'], 'Mask',
                                           where, cache)
+                if mask_hw is not None:
+                    self._count_soft_edge(info['seg_map_path'], info)
             else:
                 mask_hw = (int(info['height']), int(info['width']))
             if img_hw is None or mask_hw is None:
@@ -272,7 +290,36 @@ class BaseReferringDataset(BaseSegDataset):
                          img_hw=img_hw, mask_hw=mask_hw))
             kept.append(info)
         self._apply_size_policy()
+        if self.soft_edges['soft']:
+            self.warn(self.soft_edge_message())
         return kept
+
+    def _count_soft_edge(self, path: str, info: dict) -> None:
+        """Add a mask file's soft edge to :attr:`soft_edges` (once per
+        file; a file that does not decode is left to the loader)."""
+        if path in self._soft_edge_files:
+            return
+        self._soft_edge_files.add(path)
+        try:
+            raw = read_mask_file(path, self.backend_args)
+        except (OSError, ValueError):
+            return
+        pixels, as_target = soft_edge_pixels(raw, info['mask_threshold'])
+        edges = self.soft_edges
+        edges['masks'] += 1
+        if pixels:
+            edges['soft'] += 1
+            edges['pixels'] += pixels
+            edges['as_target'] += as_target
+            if len(edges['examples']) < 3:
+                edges['examples'].append(osp.basename(path))
+
+    def soft_edge_message(self) -> str:
+        """What :attr:`soft_edges` found, in one sentence."""
+        e = self.soft_edges
+        return f'{self._name()}: ' + describe_soft_edges(
+            e['soft'], e['masks'], e['pixels'], e['as_target'],
+            self.rules['mask_threshold'], e['examples'])
 
     def _apply_size_policy(self) -> None:
         """One warning (or error) about all the size mismatches found."""

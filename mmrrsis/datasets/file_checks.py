@@ -83,9 +83,12 @@ def read_image_size(path: str,
             SyntaxError) as pil_error:
         shape = _decode_shape(path, backend_args)
         if shape is None:
+            from .raster_io import describe_format, sniff_format
+            head = fileio.get(path, backend_args=backend_args)[:4096]
             raise ValueError(
-                f'{what} file cannot be read: {path} (not an image, or its '
-                f'header is corrupt: {pil_error})') from None
+                f'{what} file cannot be read: {path} (its content is '
+                f'{describe_format(sniff_format(head))}: not an image, or '
+                f'its header is corrupt: {pil_error})') from None
         return shape
     if orientation in _TRANSPOSING_ORIENTATIONS:
         width, height = height, width

@@ -4,6 +4,8 @@
 - :func:`mask_problem` says why a binarisation rule (``value >
   threshold``) would read a stored mask wrongly, naming the values found;
 - :func:`binarize_mask` applies the rule;
+- :func:`soft_edge_pixels` counts the pixels of a mask's soft edge (values
+  between background and target) and how the rule reads them;
 - :func:`decode_segmentation` rasterises a COCO segmentation (polygons,
   RLE, a list of RLEs), uniting overlapping parts or, as the refer API
   does, dropping them.
@@ -18,7 +20,7 @@ with different content, a background that is not 0, a 0/1 mask under a
 ``> 50`` rule, values spread over many levels) is a problem.
 """
 import warnings
-from typing import List, Optional, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -160,6 +162,62 @@ def mask_problem(mask: np.ndarray,
             f'{high:g} farther than {soft_edge} px from the target\'s '
             f'edge: values spread over many levels, not a two-level mask '
             f'with a soft edge ({found})')
+
+
+def soft_edge_pixels(mask: np.ndarray,
+                     threshold: float = 0) -> Tuple[int, int]:
+    """The soft edge of a stored mask and how ``value > threshold`` reads
+    it.
+
+    A soft edge is what resampling a 0/255 mask leaves: pixels with values
+    strictly between 0 and the mask's target value. The rule reads those
+    above ``threshold`` as target (RefSegRS' ``> 50`` takes a ring of 128
+    around the target as target).
+
+    Args:
+        mask (np.ndarray): (H, W) or (H, W, C) stored mask.
+        threshold (float): Values strictly above it are target. Defaults
+            to 0.
+
+    Returns:
+        tuple[int, int]: Soft-edge pixels, and how many of them are read
+        as target. (0, 0) for a two-level mask, and for one whose channels
+        differ (:func:`mask_problem` reports those).
+    """
+    mask, problem = _single_channel(mask)
+    if problem is not None or mask.size == 0:
+        return 0, 0
+    high = mask.max()
+    between = (mask > 0) & (mask < high)
+    count = int(between.sum())
+    if not count:
+        return 0, 0
+    return count, int((between & (mask > threshold)).sum())
+
+
+def describe_soft_edges(soft: int, masks: int, pixels: int, as_target: int,
+                        threshold: float,
+                        examples: Sequence[str] = ()) -> str:
+    """The soft edges found in a set of masks, in one sentence.
+
+    Args:
+        soft (int): Masks with a soft edge.
+        masks (int): Masks looked at.
+        pixels (int): Their soft-edge pixels.
+        as_target (int): Of those, the pixels the rule reads as target.
+        threshold (float): The rule's threshold.
+        examples (Sequence[str]): A few of the files. Defaults to ().
+
+    Returns:
+        str: E.g. '8 of 19 masks have a soft edge ...'.
+    """
+    example = f', e.g. {", ".join(examples)}' if examples else ''
+    return (f'{soft} of {masks} masks have a soft edge (values between '
+            f'background 0 and the target value{example}): {pixels:,} '
+            f'pixels, of which {as_target:,} are read as target and '
+            f'{pixels - as_target:,} as background under the rule value > '
+            f'{threshold:g} (mask_threshold; RefSegRS\' authors read their '
+            'masks with > 50).')
 
 
 def binarize_mask(mask: np.ndarray, threshold: float = 0) -> np.ndarray:

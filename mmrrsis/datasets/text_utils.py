@@ -17,6 +17,13 @@ REFSEGRS_CATEGORIES = ('road', 'vehicle', 'car', 'van', 'building', 'truck',
                        'trailer', 'bus', 'road marking', 'bikeway',
                        'sidewalk', 'tree', 'low vegetation',
                        'impervious surface')
+#: Target classes of RRSIS-D (DIOR's 20), as FIANet's loader lists them.
+RRSISD_CATEGORIES = ('airplane', 'airport', 'golf field',
+                     'expressway service area', 'baseball field', 'stadium',
+                     'ground track field', 'storage tank', 'basketball court',
+                     'chimney', 'tennis court', 'overpass', 'train station',
+                     'ship', 'expressway toll station', 'dam', 'harbor',
+                     'bridge', 'vehicle', 'windmill')
 
 # zero-width characters and the byte order mark: invisible, not whitespace
 # for str.split(), and never part of a word

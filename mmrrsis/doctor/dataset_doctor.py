@@ -25,7 +25,7 @@ import multiprocessing
 import os.path as osp
 import warnings
 from collections import Counter, defaultdict
-from typing import Callable, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -36,9 +36,17 @@ from mmrrsis.datasets.band_scaling import BandScalingError
 from mmrrsis.datasets.base_referring_dataset import BaseReferringDataset
 from mmrrsis.datasets.masks import (
     decode_segmentation,
+    describe_soft_edges,
     describe_values,
     mask_problem,
     read_mask_file,
+    soft_edge_pixels,
+)
+from mmrrsis.datasets.raster_io import (
+    RasterDecodeError,
+    check_tiff_bytes,
+    describe_format,
+    sniff_format,
 )
 from mmrrsis.datasets.refer import ReferDataset
 from mmrrsis.datasets.text_utils import normalize_text
@@ -47,6 +55,7 @@ from mmrrsis.datasets.transforms.rs_loading import (
     LoadRSImageFromFile,
     header_kind,
 )
+from mmrrsis.models.text_encoders import ExpressionTokenizer
 from mmrrsis.registry import DATASETS
 from mmrrsis.utils.config_utils import find_steps
 
@@ -99,62 +108,49 @@ def image_loader_settings(pipeline: Optional[Sequence]) -> Optional[dict]:
 # -------------------------------------------------------------- tokens --
 
 
-def build_token_counter(cfg) -> Tuple[Callable[[str], List[int]], int, str]:
-    """How expressions are tokenised, from the config's text encoder.
+def build_token_counter(cfg) -> ExpressionTokenizer:
+    """How expressions are tokenised: the config's text encoder's own
+    tokenizer (:meth:`~mmrrsis.models.text_encoders.BaseTextEncoder.\
+build_tokenizer`, local files only), else a whitespace estimate.
 
-    The tokenizer is built when it needs no network: the packaged
-    ``'mmrrsis-tiny'`` vocabulary, a local vocab file or tokenizer folder,
-    or a ``pretrained`` model already in the local HuggingFace cache.
-    Otherwise the count is a whitespace estimate (words + [CLS] + [SEP];
-    WordPiece may split a word into several pieces, so it is a lower
-    bound).
+    The estimate counts words + 2 (e.g. [CLS] and [SEP]; WordPiece may
+    split a word into several pieces, so it is a lower bound) and is used
+    when the config has no text encoder or its tokenizer would need a
+    download.
 
     Args:
         cfg (Config): The full config.
 
     Returns:
-        tuple: ``(tokenize, max_tokens, description)``; ``tokenize(text)``
-        returns the token ids with [CLS] and [SEP] (the whitespace estimate
-        returns one placeholder id a token).
+        ExpressionTokenizer: ``encode``, ``max_tokens``, ``unk_id`` (None
+        for the estimate) and ``description``.
     """
-    model = cfg.get('model') or {}
-    text_cfg = model.get('text_encoder') or {}
-    max_tokens = int(text_cfg.get('max_tokens', DEFAULT_MAX_TOKENS))
-    tokenizer, source = None, None
-    vocab, pretrained = text_cfg.get('vocab'), text_cfg.get('pretrained')
-    lowercase = text_cfg.get('lowercase', True)
-    try:
-        if vocab is not None:
-            from mmrrsis.models.text_encoders import build_bert_tokenizer
-            tokenizer = build_bert_tokenizer(vocab=vocab, lowercase=lowercase)
-            source = f'the config\'s tokenizer (vocab={vocab!r})'
-        elif pretrained:
-            from transformers import BertTokenizerFast
-            tokenizer = BertTokenizerFast.from_pretrained(
-                pretrained, do_lower_case=lowercase, local_files_only=True)
-            source = f'the config\'s tokenizer ({pretrained}, local files)'
-    except Exception as e:  # not offline-buildable: estimate instead
-        reason = f'its tokenizer cannot be built offline: {e}'
-        tokenizer = None
+    from mmrrsis.models.text_encoders import (
+        TokenizerUnavailableError,
+        iter_text_encoder_cfgs,
+    )
+    found = next(iter_text_encoder_cfgs(cfg.get('model') or {}), None)
+    max_tokens = DEFAULT_MAX_TOKENS
+    if found is None:
+        reason = 'the config has no text encoder'
     else:
-        reason = 'the config has no text encoder tokenizer'
-    if tokenizer is not None:
-        unk = tokenizer.unk_token_id
-
-        def tokenize(text: str) -> List[int]:
-            return tokenizer(text)['input_ids']
-
-        tokenize.unk_id = unk
-        return tokenize, max_tokens, source
+        node, cls = found
+        max_tokens = int(node.get('max_tokens', DEFAULT_MAX_TOKENS))
+        try:
+            return cls.build_tokenizer(node)
+        except TokenizerUnavailableError as e:
+            reason = f'its tokenizer cannot be built offline: {e}'
 
     def estimate(text: str) -> List[int]:
         return [0] * (len(text.split()) + 2)
 
-    estimate.unk_id = None
     first_line = str(reason).splitlines()[0][:200]
-    return estimate, max_tokens, (
-        'a whitespace estimate (words + [CLS] + [SEP], a lower bound of '
-        f'the WordPiece count), since {first_line}')
+    return ExpressionTokenizer(
+        encode=estimate,
+        max_tokens=max_tokens,
+        unk_id=None,
+        description='a whitespace estimate (words + [CLS] + [SEP], a lower '
+        f'bound of the WordPiece count), since {first_line}')
 
 
 # --------------------------------------------------- one sample's files --
@@ -185,9 +181,12 @@ def _read_image(path: str, backend_args: Optional[dict] = None
     if img is not None:
         try:
             with img:
+                check_tiff_bytes(data, path, img)  # DEFLATE checksums
                 img.load()  # every pixel: finds truncated files
                 orientation = img.getexif().get(0x0112, 1)
                 w, h = img.size
+        except RasterDecodeError as e:
+            return None, ('unreadable_file', str(e))
         except Exception as e:  # truncated or corrupt pixel data
             return None, ('unreadable_file',
                           f'Image file is corrupt or truncated: {path} ({e})')
@@ -196,7 +195,8 @@ def _read_image(path: str, backend_args: Optional[dict] = None
                            cv2.IMREAD_UNCHANGED)
     if decoded is None or decoded.size == 0:
         return None, ('unreadable_file',
-                      f'Image file cannot be decoded: {path}')
+                      f'Image file cannot be decoded: {path} (its content '
+                      f'is {describe_format(sniff_format(data[:4096]))})')
     return tuple(decoded.shape[:2]), None
 
 
@@ -242,10 +242,14 @@ def inspect_files(task: dict) -> dict:
             ``LoadRSImageFromFile`` arguments, or None).
 
     Returns:
-        dict: ``img_hw``, ``mask_hw``, ``area`` (target pixels) and
-        ``findings`` (list of (kind, message)).
+        dict: ``img_hw``, ``mask_hw``, ``area`` (target pixels),
+        ``soft_edge`` (soft-edge pixels of a mask file and how many of them
+        are read as target, see
+        :func:`~mmrrsis.datasets.masks.soft_edge_pixels`) and ``findings``
+        (list of (kind, message)).
     """
     findings = []
+    soft_edge = (0, 0)
     img_hw, problem = _read_image(task['img_path'], task.get('backend_args'))
     if problem is None and task.get('image_loader') is not None:
         problem = conversion_problem(task['img_path'], task['image_loader'])
@@ -270,10 +274,11 @@ def inspect_files(task: dict) -> dict:
                         else 'lenient_mask')
                 findings.append((kind, f'Mask {path} (rule: target = value '
                                  f'> {threshold:g}): {why}'))
-            elif raw.ndim == 2 and raw.max() > 1 and not set(
-                    np.unique(raw).tolist()) <= {0, int(raw.max())}:
-                findings.append(
-                    ('soft_edge', f'Mask {path}: {describe_values(raw)}'))
+            else:
+                soft_edge = soft_edge_pixels(raw, threshold)
+                if soft_edge[0]:
+                    findings.append(
+                        ('soft_edge', f'Mask {path}: {describe_values(raw)}'))
             flat = raw.max(axis=2) if raw.ndim == 3 else raw
             mask = flat > threshold
             if why is not None and 0 < flat.max() <= threshold:
@@ -303,7 +308,7 @@ def inspect_files(task: dict) -> dict:
         findings.append(('empty_mask', f'The mask of {task["where"]} is '
                          'empty (no target pixel)'))
     return dict(img_hw=img_hw, mask_hw=mask_hw, area=area,
-                findings=findings)
+                soft_edge=soft_edge, findings=findings)
 
 
 # --------------------------------------------------------------- checks --
@@ -395,8 +400,10 @@ def _run(tasks: List[dict], nproc: int, show_progress: bool) -> List[dict]:
         return [inspect_files(task) for task in tasks]
 
 
-def _check_texts(dataset, split: _Split, tokenize, max_tokens: int) -> dict:
+def _check_texts(dataset, split: _Split,
+                 tokenizer: ExpressionTokenizer) -> dict:
     """Empty, duplicate, long and unknown-only expressions."""
+    max_tokens = tokenizer.max_tokens
     per_image = defaultdict(list)
     long_ones, unknown_only, tokens = [], [], []
     for i in range(len(dataset)):
@@ -409,11 +416,11 @@ def _check_texts(dataset, split: _Split, tokenize, max_tokens: int) -> dict:
             continue
         per_image[(info['img_path'], text.lower())].append(
             f'{where} sent_id={info.get("sent_id")}')
-        ids = tokenize(text)
+        ids = tokenizer.encode(text)
         tokens.append(len(ids))
         if len(ids) > max_tokens:
             long_ones.append(f'{where} ({len(ids)} tokens: {text!r})')
-        unk = getattr(tokenize, 'unk_id', None)
+        unk = tokenizer.unk_id
         if unk is not None and len(ids) > 2 and all(t == unk
                                                     for t in ids[1:-1]):
             unknown_only.append(f'{where} ({text!r})')
@@ -436,7 +443,7 @@ def _check_texts(dataset, split: _Split, tokenize, max_tokens: int) -> dict:
                 over_max_tokens=len(long_ones))
 
 
-def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
+def check_split(name: str, ds_cfg: dict, tokenizer: ExpressionTokenizer,
                 nproc: int = 1, show_progress: bool = True) -> _Split:
     """Check one dataset config (see :func:`check_dataset`)."""
     split = _Split(name)
@@ -454,9 +461,19 @@ def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
             grouped[kind].append((message, task['where']))
     for kind, items in grouped.items():
         if kind == 'soft_edge':
-            continue  # accepted by the rule; only counted below
+            continue  # accepted by the rule; counted in one warning below
         for message, where in items:
             split.add(kind, message, where)
+    edge_pixels = sum(r['soft_edge'][0] for r in results)
+    edge_as_target = sum(r['soft_edge'][1] for r in results)
+    if grouped['soft_edge']:
+        split.add('soft_edge', describe_soft_edges(
+            len(grouped['soft_edge']),
+            sum(t.get('seg_map_path') is not None for t in tasks),
+            edge_pixels, edge_as_target, tasks[0]['mask_threshold'], [
+                osp.basename(t['seg_map_path'])
+                for t, r in zip(tasks, results) if r['soft_edge'][0]
+            ][:3]))
     infos = [dataset.get_data_info(i) for i in range(len(dataset))]
     categories = Counter(str(info.get('category')) for info in infos)
     if infos and set(categories) == {'None'}:
@@ -475,8 +492,10 @@ def check_split(name: str, ds_cfg: dict, tokenize, max_tokens: int,
         len(grouped['size_mismatch_refused']),
         size_policy=sorted({t['size_mismatch'] for t in tasks}),
         empty_masks=len(grouped['empty_mask']),
-        soft_edged_masks=len(grouped['soft_edge']))
-    split.summary.update(_check_texts(dataset, split, tokenize, max_tokens))
+        soft_edged_masks=len(grouped['soft_edge']),
+        soft_edge_pixels=edge_pixels,
+        soft_edge_as_target=edge_as_target)
+    split.summary.update(_check_texts(dataset, split, tokenizer))
     return split
 
 
@@ -504,7 +523,7 @@ def check_dataset(cfg,
         ``message``, ``where``).
     """
     nproc = nproc or multiprocessing.cpu_count()
-    tokenize, max_tokens, token_source = build_token_counter(cfg)
+    tokenizer = build_token_counter(cfg)
     checked: Dict[str, _Split] = {}
     seen = {}
     for name in splits:
@@ -519,13 +538,14 @@ def check_dataset(cfg,
                 checked[leaf_name].summary = dict(same_as=seen[key])
                 continue
             seen[key] = leaf_name
-            checked[leaf_name] = check_split(leaf_name, ds_cfg, tokenize,
-                                             max_tokens, nproc, show_progress)
+            checked[leaf_name] = check_split(leaf_name, ds_cfg, tokenizer,
+                                             nproc, show_progress)
     findings = [f for s in checked.values() for f in s.findings]
     errors = [f for f in findings if f['severity'] == 'error']
     return dict(
         usable=not errors and bool(checked),
-        tokens=dict(counted_with=token_source, max_tokens=max_tokens),
+        tokens=dict(counted_with=tokenizer.description,
+                    max_tokens=tokenizer.max_tokens),
         splits={name: s.summary for name, s in checked.items()},
         errors=errors,
         warnings=[f for f in findings if f['severity'] == 'warning'])

@@ -30,14 +30,22 @@ from mmengine.model import is_model_wrapper, revert_sync_batchnorm
 from mmengine.runner import EpochBasedTrainLoop, Runner
 from mmengine.runner.checkpoint import _load_checkpoint_to_model
 
+from mmrrsis.apis.weights import (
+    CheckpointMismatchError,
+    check_weights,
+    compare_state_dict,
+    state_dict_of,
+)
 from mmrrsis.compat import load_checkpoint_file
+from mmrrsis.models.converters import check_config_requirements
 from mmrrsis.registry import MODEL_WRAPPERS, RUNNERS
+from mmrrsis.utils import write_atomically
 from mmrrsis.utils.malloc import set_malloc_mmap_threshold
 
-from .checkpoint_files import ResumeError, find_resumable, write_atomically
 from .data_check import check_data_roots
 from .dist_timeout import naming_dist_timeouts
 from .loops import RRSISEpochBasedTrainLoop
+from .resume_files import ResumeError, find_resumable
 from .resume_state import message_hub_from_plain, set_rng_state
 from .worker_seed import epoch_worker_init_fn
 
@@ -105,9 +113,15 @@ class RRSISRunner(Runner):
       :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``,
       zip CRCs checked); the top-level config key ``unsafe_load=True``
       (``tools/train.py --unsafe-load``) unpickles completely;
+    - **loaded weights are checked as for inference**
+      (:meth:`load_checkpoint`): NaN/Inf or absurd values and integer
+      tensors in place of floating-point weights are refused, naming the
+      tensors; missing, unexpected or wrongly shaped keys are refused too,
+      unless the top-level config key ``load_from_strict=False`` asks for a
+      partial load, which loads what fits and logs every key skipped;
     - **checkpoints are written atomically** (a temporary file moved into
       place with ``os.replace``, see
-      :func:`~mmrrsis.engine.checkpoint_files.write_atomically`);
+      :func:`~mmrrsis.utils.write_atomically`);
     - **automatic resume falls back**: ``resume=True`` without
       ``load_from`` continues from the newest checkpoint of the work dir
       that loads (``last_checkpoint``'s first), logging each one skipped
@@ -226,9 +240,20 @@ class RRSISRunner(Runner):
 
         As mmengine's, but read with
         :func:`~mmrrsis.compat.load_checkpoint_file` (``weights_only=True``
-        unless ``unsafe_load``), and a message hub stored as plain data
-        (:class:`~mmrrsis.engine.RRSISCheckpointHook`) is turned back into
+        unless ``unsafe_load``), converted reference weights checked
+        against the config (:func:`~mmrrsis.models.converters.\
+check_config_requirements`), the weights checked
+        (:meth:`check_loaded_weights`), and a message hub stored as plain
+        data (:class:`~mmrrsis.engine.RRSISCheckpointHook`) turned back into
         ``HistoryBuffer`` objects.
+
+        Raises:
+            ConfigRequirementError: The config does not match the
+                converted reference's saved arguments.
+            CorruptCheckpointError: NaN/Inf or absurd values.
+            CheckpointMismatchError: Integer tensors for floating-point
+                weights; missing, unexpected or wrongly shaped keys unless
+                ``load_from_strict=False``.
         """
         if revise_keys is None:
             revise_keys = [(r'^module.', '')]
@@ -239,6 +264,15 @@ class RRSISRunner(Runner):
                 filename, map_location=map_location,
                 unsafe_load=self.unsafe_load)
         self._preloaded = None
+        model = self.model.module if is_model_wrapper(
+            self.model) else self.model
+        if isinstance(checkpoint, dict):
+            # converted reference weights: the config they need first
+            check_config_requirements(checkpoint.get('meta'), self.cfg,
+                                      filename)
+            checkpoint['state_dict'] = self.check_loaded_weights(
+                model, checkpoint, filename,
+                strict or self.cfg.get('load_from_strict', True))
         if isinstance(checkpoint, dict) and isinstance(
                 checkpoint.get('message_hub'), dict):
             checkpoint['message_hub'] = message_hub_from_plain(
@@ -246,13 +280,57 @@ class RRSISRunner(Runner):
         self._resume_state = checkpoint.get('resume_state') if isinstance(
             checkpoint, dict) else None
         self.call_hook('after_load_checkpoint', checkpoint=checkpoint)
-        model = self.model.module if is_model_wrapper(
-            self.model) else self.model
         checkpoint = _load_checkpoint_to_model(
             model, checkpoint, strict, revise_keys=revise_keys)
         self._has_loaded = True
         self.logger.info(f'Load checkpoint from {filename}')
         return checkpoint
+
+    def check_loaded_weights(self, model: torch.nn.Module, checkpoint: dict,
+                             filename: str, strict: bool = True) -> dict:
+        """The checks of inference (:mod:`mmrrsis.apis.weights`) on a
+        checkpoint loaded for training.
+
+        Args:
+            model (nn.Module): The model (unwrapped).
+            checkpoint (dict): The loaded checkpoint.
+            filename (str): Its file, for messages.
+            strict (bool): Refuse missing, unexpected and wrongly shaped
+                keys; else skip them, logging every key. Defaults to True.
+
+        Returns:
+            dict: The weights to load (without those skipped).
+
+        Raises:
+            CorruptCheckpointError: NaN/Inf or absurd values (named).
+            CheckpointMismatchError: Integer tensors for floating-point
+                weights (always); other mismatches when ``strict``.
+        """
+        state_dict = state_dict_of(checkpoint)
+        check_weights(state_dict, filename)
+        own = model.state_dict()
+        found = compare_state_dict(own, state_dict)
+        if found.dtypes or (strict and (found.missing or found.unexpected
+                                        or found.shapes)):
+            hint = ('\nTo load only the weights that fit (e.g. to start '
+                    'from another model), set load_from_strict=False in the '
+                    'config (--cfg-options load_from_strict=False); every '
+                    'key skipped is then logged.' if not found.dtypes else
+                    '')
+            raise CheckpointMismatchError(
+                found.summary(filename, model, len(state_dict), len(own)) +
+                hint)
+        skipped = ([f'{k} (missing from the checkpoint)'
+                    for k in found.missing] +
+                   [f'{k} (unknown to the model)' for k in found.unexpected] +
+                   [f'{found.lines[k]} (shape: checkpoint vs model)'
+                    for k in found.shapes])
+        if skipped:
+            self.logger.warning(
+                f'load_from_strict=False: {len(skipped)} keys of {filename} '
+                'skipped; these weights keep their initial values:\n  ' +
+                '\n  '.join(skipped))
+        return {k: v for k, v in state_dict.items() if k not in found.shapes}
 
     @master_only
     def save_checkpoint(self, out_dir: str, filename: str, *args,
@@ -275,22 +353,11 @@ class RRSISRunner(Runner):
         if self._has_loaded or not (self._resume and self._load_from is None):
             return super().load_or_resume()
         map_location = get_device()
-        path, checkpoint, skipped = find_resumable(
-            self.work_dir, lambda p: load_checkpoint_file(
+        path, checkpoint = newest_resumable(
+            self, lambda p: load_checkpoint_file(
                 p, map_location=map_location, unsafe_load=self.unsafe_load))
-        for line in skipped:
-            self.logger.warning(f'Resume: skipped {line}')
         if path is None:
-            if skipped:
-                raise ResumeError(
-                    f'No checkpoint in {self.work_dir} can be resumed:\n- ' +
-                    '\n- '.join(skipped) +
-                    '\nStart a new run (another --work-dir), or resume a '
-                    'given file with --resume FILE.')
-            self.logger.info(f'No checkpoint in {self.work_dir} to resume '
-                             'from: training starts from the beginning.')
             return None
-        self.logger.info(f'Auto resumed from the latest checkpoint {path}.')
         self._preloaded = (path, checkpoint)
         self.resume(path)
         self._has_loaded = True
@@ -301,56 +368,7 @@ class RRSISRunner(Runner):
         self._resume_state = None
         super().resume(filename, *args, **kwargs)
         state, self._resume_state = self._resume_state or {}, None
-        loop = self.train_loop
-        batches_done = 0
-        if isinstance(loop, EpochBasedTrainLoop):
-            per_epoch = len(loop.dataloader)
-            batches_done = self.iter - self.epoch * per_epoch
-            saved_length = state.get('epoch_length', per_epoch)
-            if batches_done and saved_length != per_epoch:
-                raise ResumeError(
-                    f'{filename} was saved after batch {self.iter} of a run '
-                    f'with {saved_length} batches per epoch; this run has '
-                    f'{per_epoch} (another batch size, number of processes '
-                    'or dataset), so the place inside the epoch is unknown. '
-                    'Resume from a checkpoint saved at the end of an epoch.')
-            if batches_done and not isinstance(loop,
-                                               RRSISEpochBasedTrainLoop):
-                raise ResumeError(
-                    f'{filename} was saved inside epoch {self.epoch + 1} '
-                    f'(after {batches_done} of its {per_epoch} batches), and '
-                    f'{type(loop).__name__} would train that epoch again '
-                    'from its start. Use train_cfg.type='
-                    "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
-                    'or resume from a checkpoint saved at the end of an '
-                    'epoch.')
-        rng = self._rank_rng_state(state)
-        if rng is None:
-            self.logger.warning(
-                f'{filename} holds no random states (not written by '
-                'RRSISCheckpointHook): the resumed run will not repeat an '
-                'uninterrupted one exactly.')
-        if isinstance(loop, RRSISEpochBasedTrainLoop):
-            loop.resume_inside_epoch(batches_done, rng)
-        elif rng is not None:
-            for problem in set_rng_state(rng):
-                self.logger.warning(f'Resume: {problem}.')
-
-    def _rank_rng_state(self, state: dict) -> Optional[dict]:
-        """This rank's saved random states (rank 0's, with a warning, when
-        the number of processes changed)."""
-        states = state.get('rng') or []
-        if not states:
-            return None
-        rank = get_rank()
-        if len(states) != self.world_size:
-            self.logger.warning(
-                f'The checkpoint holds random states of {len(states)} '
-                f'processes, this run has {self.world_size}: each starts '
-                'from those of rank 0, so the run will differ from an '
-                'uninterrupted one.')
-            rank = 0
-        return states[rank]
+        restore_position(self, filename, state)
 
     def _maybe_compile(self, target: str) -> None:
         """``compile`` in the config compiles the model's networks, not
@@ -406,6 +424,99 @@ class RRSISRunner(Runner):
             wrapper_cfg.setdefault('type', 'MMDistributedDataParallel')
         return MODEL_WRAPPERS.build(
             wrapper_cfg, default_args=dict(module=model))
+
+
+def newest_resumable(runner, read) -> tuple:
+    """The newest checkpoint of ``runner.work_dir`` that ``read`` loads
+    (:func:`find_resumable`), each one skipped logged with the reason.
+
+    Returns:
+        tuple: (path, checkpoint), (None, None) when the work dir holds
+        none (training starts from the beginning, said).
+
+    Raises:
+        ResumeError: Checkpoints exist but none loads.
+    """
+    path, checkpoint, skipped = find_resumable(runner.work_dir, read)
+    for line in skipped:
+        runner.logger.warning(f'Resume: skipped {line}')
+    if path is None:
+        if skipped:
+            raise ResumeError(
+                f'No checkpoint in {runner.work_dir} can be resumed:\n- ' +
+                '\n- '.join(skipped) +
+                '\nStart a new run (another --work-dir), or resume a given '
+                'file with --resume FILE.')
+        runner.logger.info(f'No checkpoint in {runner.work_dir} to resume '
+                           'from: training starts from the beginning.')
+        return None, None
+    runner.logger.info(f'Auto resumed from the latest checkpoint {path}.')
+    return path, checkpoint
+
+
+def _rank_rng_state(runner, state: dict) -> Optional[dict]:
+    """This rank's saved random states (rank 0's, with a warning, when the
+    number of processes changed)."""
+    states = state.get('rng') or []
+    if not states:
+        return None
+    rank = get_rank()
+    if len(states) != runner.world_size:
+        runner.logger.warning(
+            f'The checkpoint holds random states of {len(states)} '
+            f'processes, this run has {runner.world_size}: each starts '
+            'from those of rank 0, so the run will differ from an '
+            'uninterrupted one.')
+        rank = 0
+    return states[rank]
+
+
+def restore_position(runner, filename: str, state: dict) -> None:
+    """After a runner resumed the weights, optimizer and counters of
+    ``filename``: put its loop at the saved place inside the epoch and
+    restore the saved random states (``state``: the checkpoint's
+    ``resume_state``, written by :class:`RRSISCheckpointHook`).
+
+    Shared by :class:`RRSISRunner` and
+    :class:`~mmrrsis.engine.RRSISFlexibleRunner`.
+
+    Raises:
+        ResumeError: The checkpoint was saved inside an epoch of another
+            length, or inside an epoch with a loop that would restart it.
+    """
+    loop = runner.train_loop
+    batches_done = 0
+    if isinstance(loop, EpochBasedTrainLoop):
+        per_epoch = len(loop.dataloader)
+        batches_done = runner.iter - runner.epoch * per_epoch
+        saved_length = state.get('epoch_length', per_epoch)
+        if batches_done and saved_length != per_epoch:
+            raise ResumeError(
+                f'{filename} was saved after batch {runner.iter} of a run '
+                f'with {saved_length} batches per epoch; this run has '
+                f'{per_epoch} (another batch size, number of processes '
+                'or dataset), so the place inside the epoch is unknown. '
+                'Resume from a checkpoint saved at the end of an epoch.')
+        if batches_done and not isinstance(loop, RRSISEpochBasedTrainLoop):
+            raise ResumeError(
+                f'{filename} was saved inside epoch {runner.epoch + 1} '
+                f'(after {batches_done} of its {per_epoch} batches), and '
+                f'{type(loop).__name__} would train that epoch again '
+                'from its start. Use train_cfg.type='
+                "'RRSISEpochBasedTrainLoop' (configs/_base_/schedules), "
+                'or resume from a checkpoint saved at the end of an '
+                'epoch.')
+    rng = _rank_rng_state(runner, state)
+    if rng is None:
+        runner.logger.warning(
+            f'{filename} holds no random states (not written by '
+            'RRSISCheckpointHook): the resumed run will not repeat an '
+            'uninterrupted one exactly.')
+    if isinstance(loop, RRSISEpochBasedTrainLoop):
+        loop.resume_inside_epoch(batches_done, rng)
+    elif rng is not None:
+        for problem in set_rng_state(rng):
+            runner.logger.warning(f'Resume: {problem}.')
 
 
 def build_runner(cfg) -> Runner:

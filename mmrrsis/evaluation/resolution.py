@@ -7,17 +7,24 @@ resolution or at the ``'network'`` input resolution (the reference code's
 - ``'original'``: the referring mask is loaded *after* ``Resize``, so it
   keeps its original size;
 - ``'network'``: the mask is loaded *before* ``Resize``, which resizes it
-  (nearest) with the image.
+  (nearest) with the image, and ``AdoptNetworkSize`` after ``Resize``
+  makes the resized size the sample's original, so the logits are
+  arg-maxed at the network's size as in the reference code.
 
 :func:`set_eval_resolution` changes both the evaluators and the pipelines
 of a config, so they stay consistent (``tools/test.py --resolution``).
 """
 from typing import List
 
-from mmrrsis.utils.config_utils import find_steps, map_pipelines, type_name
+from mmrrsis.utils.config_utils import (
+    ANNOTATION_LOADERS,
+    RESIZES,
+    find_steps,
+    map_pipelines,
+    type_name,
+)
 
-ANNOTATION_LOADERS = ('LoadReferringAnnotations', 'LoadAnnotations')
-RESIZES = ('Resize', 'RandomResize')
+NETWORK_SIZE = 'AdoptNetworkSize'
 
 
 def reorder_pipeline(pipeline: List[dict], resolution: str) -> List[dict]:
@@ -38,8 +45,12 @@ def reorder_pipeline(pipeline: List[dict], resolution: str) -> List[dict]:
     loaders = find_steps(steps, ANNOTATION_LOADERS)
     if not loaders or not find_steps(steps, RESIZES):
         return steps
+    for index in reversed(find_steps(steps, (NETWORK_SIZE, ))):
+        steps.pop(index)
     loader = steps.pop(loaders[0])
     resizes = find_steps(steps, RESIZES)
+    if resolution == 'network':
+        steps.insert(resizes[-1] + 1, dict(type=NETWORK_SIZE))
     index = resizes[-1] + 1 if resolution == 'original' else resizes[0]
     steps.insert(index, loader)
     return steps

@@ -8,6 +8,7 @@ the default scope ``mmrrsis`` a config can name both our components
 ``locations`` lists the packages imported lazily the first time a registry
 is searched, so building from a config needs no explicit import.
 """
+from mmengine.registry import STRATEGIES as MMENGINE_STRATEGIES
 from mmengine.registry import Registry
 from mmseg.registry import DATA_SAMPLERS as MMSEG_DATA_SAMPLERS
 from mmseg.registry import DATASETS as MMSEG_DATASETS
@@ -75,6 +76,9 @@ OPTIM_WRAPPER_CONSTRUCTORS = _child('optimizer wrapper constructor',
                                     'mmrrsis.engine')
 PARAM_SCHEDULERS = _child('parameter scheduler', MMSEG_PARAM_SCHEDULERS,
                           'mmrrsis.engine')
+# training strategies of the FlexibleRunner (DeepSpeed, FSDP); mmseg has no
+# registry of its own for them
+STRATEGIES = _child('strategy', MMENGINE_STRATEGIES, 'mmrrsis.engine')
 
 # evaluation, visualisation, logging, inference
 METRICS = _child('metric', MMSEG_METRICS, 'mmrrsis.evaluation')

@@ -15,6 +15,10 @@ benchmarks do to a config:
 from typing import Callable, Iterable, Iterator, List, Sequence, Tuple
 
 DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+#: Pipeline steps that load the ground truth.
+ANNOTATION_LOADERS = ('LoadReferringAnnotations', 'LoadAnnotations')
+#: Pipeline steps that resize the image.
+RESIZES = ('Resize', 'RandomResize')
 
 
 def type_name(cfg_or_type) -> str:

@@ -6,7 +6,12 @@ from mmengine import DefaultScope
 
 
 def register_all_modules(init_default_scope: bool = True) -> None:
-    """Import every mmrrsis package so its modules are registered.
+    """Make mmrrsis' and mmseg's modules buildable from configs.
+
+    mmrrsis' registries list their packages in ``locations``
+    (:mod:`mmrrsis.registry`), which mmengine imports the first time a
+    registry is searched, so nothing of mmrrsis is imported here; mmseg's
+    modules are registered with its own function.
 
     Args:
         init_default_scope (bool): Also make ``mmrrsis`` the default scope,
@@ -16,12 +21,6 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     from mmseg.utils import register_all_modules as register_mmseg
 
     register_mmseg(init_default_scope=False)
-    import mmrrsis.apis  # noqa: F401
-    import mmrrsis.datasets  # noqa: F401
-    import mmrrsis.engine  # noqa: F401
-    import mmrrsis.evaluation  # noqa: F401
-    import mmrrsis.models  # noqa: F401
-    import mmrrsis.visualization  # noqa: F401
 
     if not init_default_scope:
         return

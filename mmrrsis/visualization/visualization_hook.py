@@ -9,7 +9,7 @@ from mmengine.visualization import Visualizer
 from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.structures import SegDataSample
 
-from mmrrsis.evaluation.metrics.rrsis_metric import sample_name
+from mmrrsis.datasets.sample_names import sample_name
 from mmrrsis.registry import HOOKS
 
 
@@ -20,7 +20,7 @@ class RRSISVisualizationHook(SegVisualizationHook):
     Differences from :class:`~mmseg.engine.hooks.SegVisualizationHook`:
 
     - drawings are named by sample (image name, ref id, sent id; see
-      :func:`~mmrrsis.evaluation.metrics.rrsis_metric.sample_name`), so the
+      :func:`~mmrrsis.datasets.sample_names.sample_name`), so the
       several expressions of one image do not overwrite each other;
     - in testing, with ``test_out_dir``, every sample is written there as
       ``<sample name>.png`` (``tools/test.py --show-dir`` sets it);

@@ -232,13 +232,13 @@ def test_inferencer_slide_argument(lavt_tiny_ckpt, refsegrs_root):
     assert 'Resize' not in repr(inferencer.pipeline.transforms)
     tile = cv2.resize(load_image(image_of(refsegrs_root)), (150, 100))
     calls = []
-    encode_decode = inferencer.model.encode_decode
+    window_outputs = inferencer.model.window_outputs
 
     def counting(inputs, metas, *args, **kwargs):
         calls.append((tuple(inputs.shape[2:]), metas[0]['text']))
-        return encode_decode(inputs, metas, *args, **kwargs)
+        return window_outputs(inputs, metas, *args, **kwargs)
 
-    inferencer.model.encode_decode = counting
+    inferencer.model.window_outputs = counting
     out = inferencer(tile, texts='the gray car')
     assert out['predictions'].shape == (100, 150)
     # ceil((100-64)/48)+1 = 2 rows x ceil((150-64)/48)+1 = 3 columns
@@ -246,3 +246,19 @@ def test_inferencer_slide_argument(lavt_tiny_ckpt, refsegrs_root):
     assert all(c == ((64, 64), 'the gray car') for c in calls)
     with pytest.raises(ValueError, match='stride'):
         set_slide_inference(inferencer.model, crop_size=32, stride=48)
+
+
+def test_rrsis_inferencer_precision(lavt_tiny_ckpt, refsegrs_root):
+    """bf16 autocast gives (nearly) the float32 masks, as uint8 masks;
+    fp16 needs a GPU."""
+    image = image_of(refsegrs_root)
+    texts = ['the gray car', 'building along the road']
+    fp32 = RRSISInferencer(LAVT_TINY, lavt_tiny_ckpt, device='cpu')
+    bf16 = RRSISInferencer(LAVT_TINY, lavt_tiny_ckpt, device='cpu',
+                           precision='bf16')
+    for a, b in zip(fp32(image, texts)['predictions'],
+                    bf16(image, texts)['predictions']):
+        assert b.dtype == np.uint8 and (a == b).mean() > 0.95
+    with pytest.raises(ValueError, match='CUDA'):
+        RRSISInferencer(LAVT_TINY, lavt_tiny_ckpt, device='cpu',
+                        precision='fp16')

@@ -197,7 +197,8 @@ def test_scaling_dict_is_checked(bgr8):
     with pytest.raises(ValueError, match=r"Unknown scaling key\(s\) "
                        r"\['band'\]"):
         image_loader(dict(band=(3, 2, 1)))
-    with pytest.raises(TypeError, match='scaling must be a dict'):
+    with pytest.raises(TypeError,
+                       match='scaling must be a BandScaling or a dict'):
         image_loader('percentile')
     with pytest.raises(BandScalingError, match='min_value and max_value'):
         load_image(bgr8, image_loader(dict(scale='minmax')))

@@ -1,20 +1,17 @@
-"""init_model with a checkpoint builds BERT from its configuration: the
-pretrained weights are never loaded (nor downloaded) only to be replaced.
-"""
-import glob
-import os
+"""prepare_for_checkpoint / make_offline: what they change in a config
+(that a checkpoint then loads without the pretrained weights, for BERT and
+SigLIP: tests/test_models/test_text_encoders/test_offline_setup.py)."""
 import os.path as osp
 
 import pytest
-import torch
 from mmengine.config import Config
 
 from mmrrsis.apis import (
-    bert_config_of,
-    init_model,
     load_config,
+    make_offline,
     prepare_for_checkpoint,
 )
+from mmrrsis.models.text_encoders import BertTextEncoder
 from mmrrsis.registry import MODELS
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -38,53 +35,20 @@ def hf_folder(tmp_path):
     return folder
 
 
-def test_checkpoint_given_bert_from_its_config(tmp_path, hf_folder,
-                                               monkeypatch):
-    options = {
-        'model.text_encoder.pretrained': hf_folder,
-        'model.text_encoder.bert_config': None,
-        'model.text_encoder.vocab': None,
-    }
-    # a trained model whose BERT differs from the folder's weights
-    torch.manual_seed(1)
-    trained = init_model(LAVT_TINY, device='cpu', cfg_options=options)
-    with torch.no_grad():
-        for p in trained.text_encoder.parameters():
-            p.add_(0.5)
-    ckpt = str(tmp_path / 'trained.pth')
-    torch.save(dict(state_dict=trained.state_dict(), meta={}), ckpt)
-
-    # only config.json and the tokenizer files are needed now
-    for weights in glob.glob(osp.join(hf_folder, '*.safetensors')) + \
-            glob.glob(osp.join(hf_folder, '*.bin')):
-        os.remove(weights)
-    monkeypatch.setenv('HF_HUB_OFFLINE', '1')
-
-    def no_weights(*args, **kwargs):
-        raise AssertionError('BertModel.from_pretrained was called')
-
-    monkeypatch.setattr('transformers.BertModel.from_pretrained', no_weights)
-    model = init_model(LAVT_TINY, ckpt, device='cpu', cfg_options=options)
-    for key, value in trained.state_dict().items():
-        assert torch.equal(model.state_dict()[key], value), key
-    text_cfg = model.cfg.model.text_encoder
-    assert text_cfg.bert_config['hidden_size'] == 32
-    assert text_cfg.pretrained == hf_folder  # the tokenizer's source
-    # without a checkpoint the weights are wanted, and are gone
-    with pytest.raises(AssertionError, match='from_pretrained'):
-        init_model(LAVT_TINY, device='cpu', cfg_options=options)
-
-
 def test_prepare_for_checkpoint_edits_only_what_it_must(hf_folder):
     cfg = load_config(LAVT_TINY, {
         'model.text_encoder.pretrained': hf_folder,
         'model.text_encoder.bert_config': None,
+        'model.text_encoder.vocab': None,
         'model.backbone.init_cfg': dict(
             type='Pretrained', checkpoint='swin.pth'),
     })
     prepare_for_checkpoint(cfg.model)
     assert cfg.model.backbone.init_cfg is None
-    assert cfg.model.text_encoder.bert_config == bert_config_of(hf_folder)
+    assert cfg.model.text_encoder.bert_config == \
+        BertTextEncoder.local_architecture(hf_folder)
+    assert cfg.model.text_encoder.bert_config['hidden_size'] == 32
+    assert cfg.model.text_encoder.vocab == hf_folder
     # a BERT already given by its config is left alone
     tiny = load_config(LAVT_TINY)
     before = dict(tiny.model.text_encoder.bert_config)
@@ -95,5 +59,13 @@ def test_prepare_for_checkpoint_edits_only_what_it_must(hf_folder):
 def test_bert_config_missing_says_what_is_needed(tmp_path):
     empty = tmp_path / 'no-config'
     empty.mkdir()
-    with pytest.raises(FileNotFoundError, match='config.json'):
-        bert_config_of(str(empty))
+    cfg = load_config(LAVT_TINY, {
+        'model.text_encoder.pretrained': str(empty),
+        'model.text_encoder.bert_config': None,
+    })
+    with pytest.raises(OSError, match='config.json') as info:
+        prepare_for_checkpoint(cfg.model)
+    assert 'model.text_encoder.bert_config' in str(info.value)
+    # for counting, bert-base dimensions stand in (said in the log)
+    make_offline(cfg.model, 'random')
+    assert cfg.model.text_encoder.bert_config == {}

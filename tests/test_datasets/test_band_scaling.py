@@ -62,3 +62,32 @@ def test_check_and_indexes():
              min_value=None, max_value=None)
     assert repr(BandScaling(scale='minmax', min_value=0, max_value=9)) == (
         "BandScaling(bands=None, scale='minmax', min_value=0, max_value=9)")
+
+
+def test_one_spelling_of_a_scaling_argument():
+    scaling = BandScaling(bands=(3, 2, 1), scale='percentile')
+    assert BandScaling.from_value(scaling) is scaling
+    assert BandScaling.from_value(None) is None
+    from_dict = BandScaling.from_value(scaling.to_dict())
+    assert from_dict.bands == (3, 2, 1) and from_dict.scale == 'percentile'
+    assert BandScaling.from_value({}).is_identity
+    with pytest.raises(BandScalingError, match=r"Unknown scaling key\(s\) "
+                       r"\['band'\]"):
+        BandScaling.from_value(dict(band=(3, 2, 1)))
+    with pytest.raises(TypeError, match='BandScaling or a dict'):
+        BandScaling.from_value('percentile')
+
+
+def test_select_and_to_rgb_are_the_loaders_steps():
+    data = np.stack([np.full((2, 3), v, np.uint16) for v in (10, 20, 30, 40)])
+    scaling = BandScaling(bands=(3, 2, 1), scale='minmax', min_value=0,
+                          max_value=40)
+    picked = scaling.select(data, 'the array')
+    np.testing.assert_array_equal(picked[:, 0, 0], [30, 20, 10])
+    rgb = scaling.to_rgb(picked)
+    np.testing.assert_array_equal(rgb[0, 0], [191, 128, 64])
+    with pytest.raises(BandScalingError, match='the array has 4 band'):
+        BandScaling(bands=(5, 2, 1), scale='minmax', min_value=0,
+                    max_value=1).select(data, 'the array')
+    with pytest.raises(BandScalingError, match='uint16'):
+        BandScaling().select(data[:3], 'the array')

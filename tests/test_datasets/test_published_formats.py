@@ -273,7 +273,8 @@ def test_refsegrs_duplicate_lines(refsegrs_copy, tmp_path):
     with pytest.warns(UserWarning, match=r'2 line\(s\) repeat.*lines '
                       r'1/3/4.*kept') as record:
         kept = RefSegRSDataset(data_root=root)
-    assert len(record) == 1 and len(kept) == 4
+    repeats = [w for w in record if 'repeat' in str(w.message)]
+    assert len(repeats) == 1 and len(kept) == 4  # + one soft-edge warning
     with pytest.warns(UserWarning, match='dropped'):
         dropped = RefSegRSDataset(data_root=root, duplicate_lines='drop')
     assert [dropped.get_data_info(i)['ref_id'] for i in range(2)] == ['0',

@@ -36,8 +36,12 @@ def test_masks_equal_rrsis_inferencer(client, web_app, tmp_path):
     assert legend.count('class="legend-item"') == 2 and 'px' in legend
     assert len(gallery) == 2
     assert osp.isfile(overlay)
-    pngs = sorted(f for f in files if f.endswith('_mask.png'))
-    tifs = sorted(f for f in files if f.endswith('_mask.tif'))
+    # the client downloads each file into a folder named by its hash:
+    # order by file name (``<stem>_<k>_<slug>_mask``), not by full path
+    pngs = sorted((f for f in files if f.endswith('_mask.png')),
+                  key=osp.basename)
+    tifs = sorted((f for f in files if f.endswith('_mask.tif')),
+                  key=osp.basename)
     assert len(pngs) == 2 and len(tifs) == 2
     assert any(f.endswith('.geojson') for f in files)
     # the same weights in RRSISInferencer, on the same image
@@ -58,7 +62,8 @@ def test_bad_input_gives_a_message_and_the_server_keeps_serving(
     bad = tmp_path / 'broken.tif'
     bad.write_bytes(b'II*\x00this is not a tiff')
     out = _segment(client, str(bad), 'car')
-    assert out[4].startswith('**Error:** Cannot read broken.tif')
+    assert out[4].startswith('**Error:** Cannot read the image broken.tif')
+    assert '/' not in out[4].split('broken.tif')[0]  # no server folder
     assert out[0] is None and out[3] == []
     out = _segment(client, tile, ' \n  ')
     assert 'Type at least one expression' in out[4]
@@ -122,3 +127,17 @@ def test_checkpoint_that_cannot_load_stops_the_start(
         'decode_head.conv_seg.weight'], state['decode_head.conv_seg.weight'])
     with pytest.raises(SystemExit, match='error: .*missing.pth'):
         module.create([LGCE_TINY, str(tmp_path / 'missing.pth')] + args)
+
+
+def test_precision_option(web_app_module, tmp_path):
+    """--precision reaches the scene inferencer; fp16 without a GPU stops
+    the start with one error line."""
+    _, app, _ = web_app_module.create([
+        LGCE_TINY, 'none', '--work-dir', str(tmp_path), '--device', 'cpu',
+        '--precision', 'bf16', '--no-examples'])
+    assert app.inferencer.precision == 'bf16'
+    if not torch.cuda.is_available():
+        with pytest.raises(SystemExit, match='^error: .*CUDA'):
+            web_app_module.create([
+                LGCE_TINY, 'none', '--work-dir', str(tmp_path), '--device',
+                'cpu', '--precision', 'fp16', '--no-examples'])

@@ -78,12 +78,27 @@ def test_refcoco_and_refsegrs_copies(configs_dir, refcoco_copy,
     assert report['usable'], format_report(report)
     assert report['splits']['test']['samples'] == 8
     assert report['splits']['test']['categories'] == {'car': 3, 'person': 5}
-    root, _ = refsegrs_copy
+    root, copy = refsegrs_copy
     report = check_dataset(_cfg(osp.join(configs_dir, 'refsegrs.py'), root),
                            nproc=1, show_progress=False)
-    assert report['usable'] and not report['warnings']
+    # the soft edges are accepted (> 50) and reported once per split
+    assert report['usable']
+    assert _kinds(report['warnings']) == [(s, 'soft_edge')
+                                          for s in ('test', 'train', 'val')]
     assert [report['splits'][s]['soft_edged_masks']
             for s in ('train', 'val', 'test')] == [3, 1, 2]
+    for split, ids in (('train', '012'), ('val', '3'), ('test', '45')):
+        stored = [copy['stored'][i] for i in ids]
+        between = sum(int(((m > 0) & (m < 255)).sum()) for m in stored)
+        as_target = sum(int(((m > 50) & (m < 255)).sum()) for m in stored)
+        summary = report['splits'][split]
+        assert (summary['soft_edge_pixels'],
+                summary['soft_edge_as_target']) == (between, as_target)
+        message = next(w['message'] for w in report['warnings']
+                       if w['split'] == split)
+        assert (f'{len(ids)} of {len(ids)} masks have a soft edge' in message
+                and f'{between:,} pixels, of which {as_target:,} are read '
+                'as target' in message and 'value > 50' in message)
     assert report['splits']['train']['categories'] == {
         'building': 1, 'car': 1, 'low vegetation': 1}
 
@@ -154,7 +169,8 @@ def test_damaged_refsegrs_copy(refsegrs_copy, tmp_path):
     assert osp.join(root, 'masks', '0.tif') in error and '0/1 mask' in error
     assert '1 (' in error  # the values found
     assert _kinds(report['warnings']) == [
-        ('train', 'duplicate_expression'), ('train', 'long_expression'),
+        ('test', 'soft_edge'), ('train', 'duplicate_expression'),
+        ('train', 'long_expression'), ('train', 'soft_edge'),
         ('train', 'unknown_tokens'), ('val', 'empty_mask')]
     assert "the config's tokenizer" in report['tokens']['counted_with']
     assert report['splits']['train']['over_max_tokens'] == 1
@@ -252,3 +268,33 @@ def test_images_the_loader_would_refuse(configs_dir, refsegrs_uint16_copy):
         cfg[f'{split}_dataloader'].dataset.pipeline[0].update(bands=(5, 2, 1))
     wrong = check_dataset(cfg, nproc=1, show_progress=False)
     assert any('asks for band 5' in e['message'] for e in wrong['errors'])
+
+
+def test_damaged_geotiff_and_vrt_images(refsegrs_copy, configs_dir,
+                                        tmp_path):
+    """A GeoTIFF whose DEFLATE data is damaged (decodes to garbage without
+    a word from libtiff) and a VRT named .tif are errors naming the file
+    (and the block)."""
+    import hostile_rasters as hr
+    import rasterio
+    src, _ = refsegrs_copy
+    root = _copy(src, tmp_path)
+    image = osp.join(root, 'images', '0.tif')
+    pixels = cv2.imread(image)[..., ::-1].transpose(2, 0, 1)
+    clean = str(tmp_path / 'clean.tif')
+    with rasterio.open(clean, 'w', driver='GTiff', width=64, height=64,
+                       count=3, dtype='uint8', tiled=True, blockxsize=32,
+                       blockysize=32, compress='deflate') as dst:
+        dst.write(pixels)
+    block = hr.damage_middle(clean, image, num=200)
+    hr.write_text(osp.join(root, 'images', '3.tif'),
+                  hr.vrt_sources(clean))
+    report = check_dataset(_cfg(osp.join(configs_dir, 'refsegrs.py'), root),
+                           nproc=1, show_progress=False)
+    assert not report['usable']
+    errors = {e['split']: e['message'] for e in report['errors']
+              if e['kind'] == 'unreadable_file'}
+    (r0, r1), (c0, c1) = block.values()
+    assert image in errors['train']
+    assert f'rows {r0}-{r1}, columns {c0}-{c1}' in errors['train']
+    assert 'images/3.tif' in errors['val'] and 'GDAL VRT' in errors['val']

@@ -27,8 +27,9 @@ def test_reorder_pipeline():
     network = reorder_pipeline(pipeline, 'network')
     assert types(network) == [
         'LoadImageFromFile', 'LoadReferringAnnotations', 'Resize',
-        'PackRRSISInputs'
+        'AdoptNetworkSize', 'PackRRSISInputs'
     ]
+    assert types(reorder_pipeline(network, 'network')) == types(network)
     assert types(reorder_pipeline(network, 'original')) == types(pipeline)
     assert types(pipeline)[1] == 'Resize'  # the input is not modified
     with pytest.raises(ValueError, match='resolution'):
@@ -53,4 +54,6 @@ def test_ground_truth_size_follows_the_resolution(tmp_path, resolution,
     assert tuple(sample['inputs'].shape[1:]) == (64, 64)
     assert tuple(sample['data_samples'].gt_sem_seg.shape) == (gt_size,
                                                               gt_size)
-    assert sample['data_samples'].ori_shape == (96, 96)
+    # at the network resolution the resized image is the original: the
+    # logits are arg-maxed where the network made them
+    assert sample['data_samples'].ori_shape == (gt_size, gt_size)

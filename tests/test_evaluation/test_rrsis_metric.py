@@ -12,7 +12,6 @@ from PIL import Image
 from mmrrsis.evaluation import (
     RRSISMetric,
     intersection_and_union,
-    sample_name,
     summarize,
 )
 from mmrrsis.registry import METRICS
@@ -203,14 +202,6 @@ def test_output_dir_while_evaluating(tmp_path):
     # RefSegRS: the image name is the ref id, so it is not repeated
     assert osp.isfile(tmp_path / '0_0.png')
     assert results['oIoU'] == pytest.approx(42.86)
-
-
-def test_sample_name():
-    assert sample_name(dict(img_path='a/12.tif', ref_id='12',
-                            sent_id=4)) == '12_4'
-    assert sample_name(dict(img_path='b/x.jpg', ref_id=3,
-                            sent_id=9)) == 'x_3_9'
-    assert sample_name(dict(img_path='c/y.png')) == 'y'
 
 
 def test_bad_arguments():

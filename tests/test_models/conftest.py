@@ -86,6 +86,36 @@ def make_feats(channels, size=32, batch=2, seed=0):
     ]
 
 
+def write_tiny_tokenizer(folder) -> int:
+    """Write a tiny SentencePiece-like HuggingFace tokenizer (whole words of
+    the packaged vocabulary, ``</s>`` appended, ``<pad>`` on the right, no
+    token type ids, like SigLIP 2's Gemma tokenizer) to ``folder``.
+
+    Returns:
+        int: Its vocabulary size.
+    """
+    from tokenizers import Tokenizer, models, pre_tokenizers, processors
+    from transformers import PreTrainedTokenizerFast
+
+    from mmrrsis.models.text_encoders import tiny_vocab
+    vocab = {'<pad>': 0, '</s>': 1, '<unk>': 2}
+    for word in tiny_vocab():
+        if not word.startswith(('[', '##')):
+            vocab.setdefault(word, len(vocab))
+    tok = Tokenizer(models.WordLevel(vocab, unk_token='<unk>'))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.post_processor = processors.TemplateProcessing(
+        single='$A </s>', special_tokens=[('</s>', 1)])
+    PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token='<pad>',
+        eos_token='</s>',
+        unk_token='<unk>',
+        model_input_names=['input_ids', 'attention_mask'],
+        padding_side='right').save_pretrained(str(folder))
+    return len(vocab)
+
+
 def make_inputs(batch=2, shape=(64, 64), seed=0):
     """Normalised-looking image batch (B, 3, H, W)."""
     gen = torch.Generator().manual_seed(seed)
@@ -120,6 +150,7 @@ def helpers():
         make_inputs=make_inputs,
         make_text=make_text,
         make_feats=make_feats,
+        write_tiny_tokenizer=write_tiny_tokenizer,
         texts=TEXTS,
         configs=CONFIGS,
         repo=REPO)

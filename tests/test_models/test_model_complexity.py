@@ -72,6 +72,41 @@ def test_get_flops_on_tiny_rmsin(helpers):
     assert head > lavt['parts']['decode_head'][1]
 
 
+def test_get_flops_on_tiny_fianet(helpers):
+    """The dummy expression's phrase positions come from the config's test
+    pipeline (the encoder's meta_keys); the three BERT passes and the TMEM
+    neck are counted."""
+    tool = load_tool(helpers)
+    config = osp.join(helpers.configs, 'tiny',
+                      'fianet_swin-tiny_refsegrs-64x64.py')
+    result = tool.main([config, '--shape', '64'])
+    model = helpers.build_model(
+        helpers.leaf_model_cfg('tiny/fianet_swin-tiny_refsegrs-64x64.py'))
+    assert result['params'] == sum(p.numel() for p in model.parameters())
+    assert result['parts']['neck'][1] > 0
+    lavt = tool.count(
+        osp.join(helpers.configs, 'tiny', 'lavt_swin-tiny_refsegrs-64x64.py'),
+        (64, 64))
+    # BERT runs three times on the same ids
+    assert result['parts']['text_encoder'][1] == \
+        3 * lavt['parts']['text_encoder'][1]
+
+
+def test_get_flops_on_mmpretrain_backbones(helpers):
+    """LAVT on mmpretrain's ConvNeXt (tiny twin): the encoder and the
+    fusion between its stages are counted."""
+    tool = load_tool(helpers)
+    name = 'tiny/lavt_convnext-tiny_refsegrs-64x64.py'
+    result = tool.main([osp.join(helpers.configs, name), '--shape', '64'])
+    model = helpers.build_model(helpers.leaf_model_cfg(name))
+    assert result['params'] == sum(p.numel() for p in model.parameters())
+    fusion_params, fusion_flops = result['parts']['backbone.fusion']
+    assert fusion_params == sum(
+        p.numel() for p in model.backbone.fusion.parameters())
+    assert fusion_flops > 0
+    assert result['parts']['backbone'][1] > fusion_flops
+
+
 def test_fused_multi_head_attention_flops_are_counted(helpers):
     """nn.MultiheadAttention in eval mode runs one fused op; counted as its
     projections and attention products (what the training path counts)."""

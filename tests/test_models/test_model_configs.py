@@ -222,6 +222,218 @@ def test_rmsin_swin_b_parameter_count(helpers):
             'backbone.fusion.intra.3.blocks.0.identity.weight'} <= frozen
 
 
+@pytest.mark.parametrize('dataset, lr, epochs, t_max', [
+    ('refsegrs', 2e-4, 600, 1200),
+    ('rrsisd', 1e-4, 300, 390),
+])
+def test_rsrefseg2_recipe(dataset, lr, epochs, t_max, helpers):
+    """RSRefSeg2's configs read as KyanChen/RSRefSeg2's
+    configs_RSRefSeg2/{refsegrs,rrsisd}_training.py."""
+    cfg = Config.fromfile(
+        osp.join(helpers.configs, 'rsrefseg2',
+                 f'rsrefseg2_sam2.1-l_siglip2-so400m_b8-{epochs}e_'
+                 f'{dataset}-1024x1024.py'))
+    assert cfg.default_scope == 'mmrrsis'
+    assert cfg.runner_type == 'RRSISFlexibleRunner'
+    strategy = cfg.strategy
+    assert strategy.type == 'RRSISDeepSpeedStrategy'
+    assert strategy.bf16.enabled and strategy.zero_optimization.stage == 2
+    assert strategy.gradient_clipping == 3.0
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('AdamW', lr, 0.05)
+    warmup, cosine = cfg.param_scheduler
+    assert (warmup.type, warmup.start_factor, warmup.end) == ('LinearLR',
+                                                             0.01, 5)
+    assert (cosine.type, cosine.T_max, cosine.begin, cosine.end,
+            cosine.eta_min_ratio) == ('CosineAnnealingLR', t_max,
+                                      epochs // 10, epochs, 0.01)
+    assert cfg.train_cfg.max_epochs == epochs
+    assert cfg.train_dataloader.batch_size == 8
+    resize = [t for t in cfg.train_dataloader.dataset.pipeline
+              if t.type == 'Resize'][0]
+    assert resize.scale == (1024, 1024) and resize.keep_ratio
+    model = cfg.model
+    assert model.data_preprocessor.std == [255.] * 3
+    for tower in ('text_encoder', 'backbone', 'vision_encoder'):
+        assert model[tower].lora.r == model[tower].lora.lora_alpha == 16
+    assert model.decode_head.dynamic_multimask is True
+    assert [loss.loss_weight for loss in model.decode_head.loss_decode
+            ] == [5.0, 5.0]
+    assert cfg.default_hooks.checkpoint.save_best == 'mIoU'
+
+
+def test_rsrefseg2_synthetic_twin_builds(helpers):
+    model = helpers.build_model(
+        helpers.leaf_model_cfg(
+            'rsrefseg2/rsrefseg2_mini_1xb8-10e_synthetic-128x128.py'))
+    total, trainable = model.parameter_counts()['total']
+    assert total == trainable  # random towers: trained in full
+FIANET = {
+    'fianet/fianet_swin-b_1xb8-60e_refsegrs-480x480.py':
+    (5e-5, 60, 1, 20, 'refsegrs'),
+    'fianet/fianet_swin-b_1xb8-40e_rrsisd-480x480.py':
+    (3e-5, 40, 3, 22, 'rrsisd'),
+}
+
+
+@pytest.mark.parametrize('name', sorted(FIANET))
+def test_fianet_recipe(name, helpers):
+    """FIANet's README and train.py: AdamW, wd 0.01 with LAVT's groups,
+    poly 0.9 per iteration, one GPU x batch 8, 480x480 (Pillow resizes),
+    seed 2401; RefSegRS 5e-5 / 60 epochs / 1 TMEM block / 20 tokens,
+    RRSIS-D 3e-5 / 40 / 3 / 22 and random boxes."""
+    lr, epochs, blocks, tokens, classes = FIANET[name]
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    assert cfg.default_scope == 'mmrrsis'
+    opt = cfg.optim_wrapper.optimizer
+    assert (opt.type, opt.lr, opt.weight_decay) == ('AdamW', lr, 1e-2)
+    assert set(cfg.optim_wrapper.paramwise_cfg.custom_keys) == {
+        'norm', 'absolute_pos_embed', 'relative_position_bias_table'
+    }
+    (poly, ) = cfg.param_scheduler
+    assert (poly.power, poly.end, poly.convert_to_iter_based) == (0.9,
+                                                                  epochs,
+                                                                  True)
+    assert cfg.train_cfg.max_epochs == epochs
+    assert cfg.train_dataloader.batch_size == 8
+    assert cfg.randomness.seed == 2401
+    assert not cfg.get('find_unused_parameters', False)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader,
+                   cfg.test_dataloader):
+        steps = {t.type: t for t in loader.dataset.pipeline}
+        assert (steps['Resize'].scale, steps['Resize'].backend) == (
+            (480, 480), 'pillow')
+        assert steps['ObjectPositionPhrases'].classes == classes
+        assert 'lexicon' not in steps['ObjectPositionPhrases']
+    boxes = [t.type for t in cfg.train_dataloader.dataset.pipeline
+             ].count('RandomBoxes')
+    assert boxes == (classes == 'rrsisd')
+    model = cfg.model
+    text = model.text_encoder
+    assert text.type == 'PhraseBertTextEncoder'
+    assert (text.pretrained, text.max_tokens, text.truncation) == (
+        'bert-base-uncased', tokens, 'reference')
+    assert text.frozen_layers == [10, 11] and text.freeze_embeddings
+    assert text.eval_mode is False
+    assert model.backbone.fusion_cfg.type == 'FIANetFusion'
+    assert (model.backbone.embed_dims, model.backbone.window_size) == (128,
+                                                                       12)
+    assert (model.neck.type, model.neck.num_blocks) == (
+        'TextAwareMultiScaleEnhancement', blocks)
+    assert model.decode_head.type == 'ReferringDecodeHead'
+    ce, dice = model.decode_head.loss_decode
+    assert (ce.class_weight, ce.loss_weight) == ([0.9, 1.1], 0.9)
+    assert (dice.type, dice.reduction, dice.smooth, dice.loss_weight) == (
+        'SoftmaxDiceLoss', 'sum', 1e-6, 0.1)
+
+
+def test_fianet_reference_evaluation_config(helpers):
+    cfg = Config.fromfile(
+        osp.join(helpers.configs, 'fianet',
+                 'fianet_swin-b_1xb8-60e_refsegrs-480x480_reference-eval.py'))
+    assert cfg.val_dataloader.dataset.ann_file == 'output_phrase_test.txt'
+    assert cfg.val_evaluator.resolution == 'network'
+    assert cfg.test_evaluator.resolution == 'network'
+    for loader in (cfg.val_dataloader, cfg.test_dataloader):
+        steps = [t.type for t in loader.dataset.pipeline]
+        assert steps.index('LoadReferringAnnotations') < steps.index('Resize')
+        assert steps.index('AdoptNetworkSize') == steps.index('Resize') + 1
+
+
+def test_fianet_swin_b_parameter_counts_and_groups(helpers, capsys):
+    """Built once with 3 TMEM blocks (RRSIS-D): 256,168,626 parameters;
+    less two blocks, RefSegRS' 251,918,706 = LAVT's 227,739,514 +
+    alignment blocks 15,662,152 + TMEM 8,166,720 + channel weighting
+    350,320. The optimiser groups are the reference's: no decay on 140
+    tensors of 260,216 values (norms, position tables); the decayed
+    parameters plus the frozen unused ones (the last stage's stream modules
+    and the alignment blocks' unused embedding) make its backbone,
+    classifier and BERT layers 0-9 groups."""
+    cfg = helpers.model_cfg('fianet_swin-b')
+    cfg['text_encoder'].update(
+        pretrained=None, bert_config=dict(), vocab='mmrrsis-tiny')
+    cfg['backbone']['init_cfg'] = None
+    cfg['neck']['num_blocks'] = 3
+    for part in (cfg['decode_head'], cfg['neck']):
+        part['norm_cfg'] = dict(type='BN', requires_grad=True)
+    model = helpers.build_model(cfg)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    fusion = model.backbone.fusion
+    block = count(model.neck.blocks[0])
+    total = count(model)
+    with capsys.disabled():
+        print(f'\nFIANet Swin-B: {total:,d} parameters with 3 TMEM blocks, '
+              f'{total - 2 * block:,d} with 1')
+    assert total == 256_168_626
+    assert total - 2 * block == 251_918_706
+    assert count(model.neck) - 2 * block == 8_166_720
+    assert count(fusion.alignments) == 15_662_152
+    assert count(fusion.channel_weights) == 350_320
+    assert count(fusion.pwams) + count(fusion.gates) == 11_316_480
+    schedule = Config.fromfile(
+        osp.join(helpers.configs, '_base_', 'schedules', 'schedule_40e.py'))
+    wrapper = build_optim_wrapper(model, schedule.optim_wrapper)
+    no_decay, decay = [], []
+    for group in wrapper.optimizer.param_groups:
+        (decay if group['weight_decay'] else no_decay).extend(group['params'])
+    # the reference's 1-block counts: blocks 1 and 2 left out
+    extra = {id(p) for b in model.neck.blocks[1:] for p in b.parameters()}
+    no_decay = [p for p in no_decay if id(p) not in extra]
+    assert len(no_decay) == 140
+    assert sum(p.numel() for p in no_decay) == 260_216
+    unused = fusion.stream_modules(3) + [a.object_embed
+                                         for a in fusion.alignments[:3]]
+    frozen = sum(count(m) for m in unused)
+    reference_decayed = 122_115_832 + 20_651_010 + 70_878_720
+    decay = [p for p in decay if id(p) not in extra]
+    assert sum(p.numel() for p in decay) + frozen == reference_decayed
+
+
+MMPRETRAIN_LAVT = {
+    # config: (encoder type, parameters of the whole model, of the encoder)
+    'mix/lavt_convnext-b_4xb8-40e_refsegrs-480x480.py':
+    ('mmpretrain.ConvNeXt', 228_427_394, 87_568_256),
+    'mix/lavt_swinv2-b_4xb8-40e_refsegrs-480x480.py':
+    ('mmpretrain.SwinTransformerV2', 227_754_746, 86_895_608),
+}
+
+
+@pytest.mark.parametrize('name', list(MMPRETRAIN_LAVT))
+def test_lavt_on_mmpretrain_backbones(name, helpers):
+    """LAVT's recipe and model with mmpretrain's ConvNeXt-B / SwinV2-B,
+    built at full size (BERT-base shape offline, nothing loaded)."""
+    cfg = Config.fromfile(osp.join(helpers.configs, name))
+    encoder_type, total, encoder_params = MMPRETRAIN_LAVT[name]
+    assert cfg.default_scope == 'mmrrsis'
+    assert (cfg.optim_wrapper.optimizer.lr, cfg.train_cfg.max_epochs,
+            cfg.train_dataloader.batch_size) == (5e-5, 40, 8)
+    backbone = cfg.model.backbone
+    assert backbone.type == 'LanguageAwareBackbone'
+    assert backbone.encoder.type == encoder_type
+    init = backbone.encoder.init_cfg
+    assert (init.type, init.prefix) == ('Pretrained', 'backbone.')
+    assert init.checkpoint.startswith(
+        'https://download.openmmlab.com/mmclassification/v0/')
+    assert '_in21k' in init.checkpoint  # ImageNet-21k, like LAVT's Swin-B
+    model_cfg = cfg.model.to_dict()
+    model_cfg['text_encoder'].update(
+        pretrained=None, bert_config=dict(), vocab='mmrrsis-tiny')
+    model_cfg['decode_head']['norm_cfg'] = dict(type='BN',
+                                                requires_grad=True)
+    model = helpers.build_model(model_cfg)
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    assert count(model.backbone.encoder) == encoder_params
+    assert count(model.backbone.fusion) == 11_316_480  # LAVT's PWAMs+gates
+    assert count(model) == total
+    assert not model.backbone.fusion.gates[3][0].weight.requires_grad
+
+
 DICOR = 'dicor/dicor-{}_refsegrs-480x480.py'
 
 

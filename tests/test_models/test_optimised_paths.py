@@ -129,7 +129,7 @@ def test_text_encoder_checkpointing_in_eval_mode():
     for name, model in (('plain', plain), ('fast', fast)):
         model.train()  # BERT stays in eval mode (no dropout)
         assert not model.bert.encoder.layer[0].attention.training
-        out, mask = model(TEXTS)[:2]
+        out, mask, _ = model(TEXTS)
         (out * mask[..., None]).square().mean().backward()
         feats[name] = out.detach()
     assert counter.calls == 2  # forward, then again in backward

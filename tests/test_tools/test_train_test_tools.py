@@ -186,6 +186,25 @@ def test_eval_one_and_two_processes_agree(tmp_path, data, random_ckpt):
     assert drawing.shape[1] == 2 * 64  # ground truth | prediction
 
 
+def test_test_tool_precision(tmp_path, data, random_ckpt):
+    """--precision bf16 runs the model under autocast and scores what
+    float32 scores, nearly; fp16 needs a GPU."""
+    metrics = {}
+    for precision in ('fp32', 'bf16'):
+        work_dir = str(tmp_path / precision)
+        check(run([sys.executable, 'tools/test.py', LAVT_TINY, random_ckpt,
+                   '--work-dir', work_dir, '--precision', precision,
+                   '--cfg-options', *data['options']]))
+        metrics[precision] = read_test_metrics(work_dir)
+    assert 0 < metrics['bf16']['oIoU'] < 100
+    assert abs(metrics['bf16']['oIoU'] - metrics['fp32']['oIoU']) < 2
+    if not torch.cuda.is_available():
+        proc = run([sys.executable, 'tools/test.py', LAVT_TINY, random_ckpt,
+                    '--work-dir', str(tmp_path / 'fp16'), '--precision',
+                    'fp16', '--cfg-options', *data['options']])
+        assert proc.returncode != 0 and 'CUDA' in proc.stderr
+
+
 def test_resume_continues_at_the_right_iteration(tmp_path, data):
     work_dir = str(tmp_path / 'resume')
     args = [
@@ -302,8 +321,10 @@ def test_benchmark_tiny_and_offline(tmp_path, capsys):
 
     # the Swin-B / BERT-base config builds offline
     from mmengine.config import Config
+
+    from mmrrsis.apis import make_offline
     cfg = Config.fromfile(osp.join(ROOT, 'configs', 'lgce_swin-b.py'))
-    bench.make_offline(cfg)
+    make_offline(cfg.model)
     text_cfg = cfg.model.text_encoder
     assert text_cfg.bert_config == {} and text_cfg.vocab == 'mmrrsis-tiny'
     assert cfg.model.backbone.init_cfg is None

@@ -20,10 +20,12 @@ For a config at a given input size and batch size, on CPU or CUDA:
 The input is a random image and a dummy expression (``--text``). Results
 are printed and written as JSON (``--out``).
 
-``--offline`` builds every config without network access: BERT from
-``BertConfig`` (bert-base dimensions for ``bert-base-*``, random weights)
-with the packaged tokenizer vocabulary, and no pretrained backbone, so the
-Swin-B / BERT-base configs can be timed anywhere::
+``--offline`` builds every config without network access
+(:func:`mmrrsis.apis.make_offline`): each text encoder from its own
+``offline_cfg(node, 'random')`` (BERT: the dimensions of its pretrained
+model, random weights, the packaged vocabulary unless its tokenizer is on
+the machine) and no pretrained backbone, so the Swin-B / BERT-base
+configs can be timed anywhere::
 
     python tools/analysis_tools/benchmark.py configs/lgce_swin-b.py \
         --offline --size 480 --batch-size 2 --iters 5 --out bench.json
@@ -66,60 +68,25 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.structures import SegDataSample
 
-from mmrrsis.apis import bert_config_of, drop_pretrained_init
+from mmrrsis.apis import InferencePipeline, make_offline
 from mmrrsis.registry import MODELS
-from mmrrsis.utils import iter_dicts, set_malloc_mmap_threshold, type_name
+from mmrrsis.utils import set_malloc_mmap_threshold
 
 DUMMY_TEXT = 'the white car parked next to the building on the left'
 
-#: BertConfig overrides of known checkpoints (``{}`` is bert-base)
-BERT_DIMS = {
-    'bert-base': {},
-    'bert-large': dict(
-        hidden_size=1024,
-        num_hidden_layers=24,
-        num_attention_heads=16,
-        intermediate_size=4096),
-}
-
-
-def make_offline(cfg) -> None:
-    """Let ``cfg.model`` build without downloads, in place.
-
-    Every ``BertTextEncoder`` without ``bert_config`` gets the dimensions of
-    its ``pretrained`` model (a local ``config.json``, else bert-base or
-    bert-large by name) with random weights, and the packaged vocabulary
-    when its tokenizer would come from the hub; ``Pretrained`` init_cfgs are
-    dropped.
-    """
-    drop_pretrained_init(cfg.model)
-    for node in iter_dicts(cfg.model):
-        if type_name(node) == 'BertTextEncoder':
-            _offline_bert(node)
-
-
-def _offline_bert(node: dict) -> None:
-    pretrained = node.get('pretrained')
-    local = isinstance(pretrained, str) and osp.isdir(pretrained)
-    if node.get('bert_config') is None:
-        if local and osp.isfile(osp.join(pretrained, 'config.json')):
-            node['bert_config'] = bert_config_of(pretrained)
-        else:
-            name = str(pretrained or '')
-            dims = next(
-                (v for k, v in BERT_DIMS.items() if k in name), {})
-            node['bert_config'] = dict(dims)
-    if node.get('vocab') is None and not local:
-        node['vocab'] = 'mmrrsis-tiny'
-
-
-def dummy_batch(batch_size: int, size: int, text: str) -> dict:
+def dummy_batch(batch_size: int,
+                size: int,
+                text: str,
+                text_meta: Optional[dict] = None) -> dict:
     """A batch of random images, masks and one expression for each.
 
     Args:
         batch_size (int): B.
         size (int): Image side S.
         text (str): The expression of every sample.
+        text_meta (dict, optional): More metainfo of the expression, for
+            a text encoder with ``meta_keys`` (what the config's text
+            steps add, e.g. FIANet's ``phrase_tokens``). Defaults to None.
 
     Returns:
         dict: ``inputs`` (B tensors (3, S, S) uint8) and ``data_samples``.
@@ -137,7 +104,8 @@ def dummy_batch(batch_size: int, size: int, text: str) -> dict:
                 img_shape=(size, size),
                 pad_shape=(size, size),
                 scale_factor=(1.0, 1.0),
-                flip=False))
+                flip=False,
+                **(text_meta or {})))
         gt = torch.zeros(1, size, size, dtype=torch.long)
         gt[:, size // 4:size // 2, size // 4:size // 2] = 1
         sample.gt_sem_seg = PixelData(data=gt)
@@ -416,7 +384,12 @@ def benchmark(cfg,
         v.name: dict(options=v.options, amp=v.amp, compile=v.compile)
         for v in variants
     }
-    data = dummy_batch(batch_size, size, text)
+    keys = getattr(getattr(model, 'text_encoder', None), 'meta_keys', ())
+    text_meta = None
+    if keys:  # what the test pipeline's text steps add, as inference does
+        record = InferencePipeline(first.cfg).text_record(text)
+        text_meta = {k: record[k] for k in keys if k in record}
+    data = dummy_batch(batch_size, size, text, text_meta)
 
     if inference:
         seconds = {v.name: [] for v in variants}
@@ -570,9 +543,9 @@ def main(argv=None) -> dict:
         except ValueError as e:
             sys.exit(f'error: {e}')
     if args.offline:
-        make_offline(cfg)
+        make_offline(cfg.model)
         for v in variants or []:
-            make_offline(v.cfg)
+            make_offline(v.cfg.model)
     result = benchmark(
         cfg,
         size=args.size,

@@ -8,13 +8,18 @@ Usage::
 FLOPs are counted by tracing one forward pass (mmengine's fvcore-style
 ``FlopAnalyzer``; one multiply-add counts as one FLOP) on a zero image and
 a dummy expression, padded as the text encoder pads (LAVT: 20 tokens).
-``--offline-text-encoder`` builds BERT from ``BertConfig()`` (bert-base
-shape; override with ``--bert-config``) with random weights and the
-packaged vocabulary, so nothing is downloaded; parameter and FLOP counts
-are the same as for the pretrained model. Nothing is loaded from
-``init_cfg``. Numbers are printed for the whole model and per part, and
-the neck (e.g. LGCE) is reported as the overhead over the same model
-without it.
+``--offline-text-encoder`` builds every text encoder from its own
+``offline_cfg(node, 'random')`` (:func:`mmrrsis.apis.make_offline`; BERT:
+the pretrained model's dimensions, random weights and the packaged
+vocabulary unless its files are on the machine; other dimensions with
+``--cfg-options model.text_encoder.bert_config.num_hidden_layers=24``),
+so nothing is downloaded; parameter and FLOP counts are the same as for
+the pretrained model. Nothing is loaded from ``init_cfg``. Numbers are
+printed for the whole model and per part, and the neck (e.g. LGCE) is
+reported as the overhead over the same model without it. A text encoder
+that reads more than the string (its ``meta_keys``, e.g. FIANet's phrase
+positions) gets them from the config's test pipeline run on the dummy
+expression.
 """
 import argparse
 import os.path as osp
@@ -47,13 +52,8 @@ def parse_args(argv=None):
     parser.add_argument(
         '--offline-text-encoder',
         action='store_true',
-        help='build BERT from BertConfig + packaged vocabulary (no download)')
-    parser.add_argument(
-        '--bert-config',
-        nargs='+',
-        action=DictAction,
-        default={},
-        help='BertConfig keywords for --offline-text-encoder')
+        help='build the text encoder at full size with random weights, '
+        'nothing downloaded')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -105,20 +105,10 @@ class _ForwardWithText(nn.Module):
         return self.segmentor._forward(inputs, self.data_samples)
 
 
-def build_offline(cfg: Config, bert_config: dict) -> None:
-    """Make the config's BERT buildable without a download (in place)."""
-    text_cfg = cfg.model.text_encoder
-    text_cfg.update(
-        pretrained=None,
-        bert_config=dict(text_cfg.get('bert_config') or {}, **bert_config),
-        vocab='mmrrsis-tiny')
-
-
 def count(config: str,
           shape=(480, 480),
           text: str = DEFAULT_TEXT,
           offline_text_encoder: bool = False,
-          bert_config: dict = None,
           cfg_options: dict = None) -> dict:
     """Build the model of ``config`` and count parameters and FLOPs.
 
@@ -128,8 +118,6 @@ def count(config: str,
         text (str): Dummy expression. Defaults to :data:`DEFAULT_TEXT`.
         offline_text_encoder (bool): See the module docstring. Defaults to
             False.
-        bert_config (dict, optional): BertConfig keywords for the offline
-            encoder. Defaults to None.
         cfg_options (dict, optional): Config overrides. Defaults to None.
 
     Returns:
@@ -140,6 +128,7 @@ def count(config: str,
     from mmengine.structures import PixelData  # noqa: F401
     from mmseg.structures import SegDataSample
 
+    from mmrrsis.apis import make_offline
     from mmrrsis.registry import MODELS
 
     cfg = Config.fromfile(config)
@@ -147,12 +136,19 @@ def count(config: str,
         cfg.merge_from_dict(cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmrrsis'))
     if offline_text_encoder:
-        build_offline(cfg, bert_config or {})
+        make_offline(cfg.model, 'random')
     model = revert_sync_batchnorm(MODELS.build(cfg.model)).eval()
     h, w = shape
     sample = SegDataSample(
         metainfo=dict(
             text=text, img_shape=(h, w), ori_shape=(h, w), pad_shape=(h, w)))
+    keys = getattr(model.text_encoder, 'meta_keys', ())
+    if keys:
+        # what the config's test pipeline adds for the text encoder (e.g.
+        # FIANet's phrase positions), as inference does
+        from mmrrsis.apis.pipeline import InferencePipeline
+        meta = InferencePipeline(cfg, keep_size=True).text_record(text)
+        sample.set_metainfo({k: meta[k] for k in keys if k in meta})
     wrapper = _ForwardWithText(model, [sample]).eval()
     image = torch.zeros(1, 3, h, w)
     with torch.no_grad():
@@ -189,7 +185,7 @@ def main(argv=None) -> dict:
     if len(shape) != 2:
         raise ValueError('--shape takes H W or a single size')
     result = count(args.config, shape, args.text, args.offline_text_encoder,
-                   args.bert_config, args.cfg_options)
+                   args.cfg_options)
     print(f'config: {args.config}')
     print(f'input:  1x3x{shape[0]}x{shape[1]}, expression "{args.text}"')
     print('total   ' + _fmt(result['params'], result['flops']))

@@ -90,7 +90,7 @@ def main(argv=None):
         runner.model) else runner.model
     try:
         load_checkpoint_checked(
-            model, args.checkpoint, unsafe_load=args.unsafe_load)
+            model, args.checkpoint, unsafe_load=args.unsafe_load, cfg=cfg)
     except (OSError, CheckpointMismatchError, UnsafeCheckpointError,
             CorruptCheckpointError) as e:
         sys.exit(f'error: {e}')

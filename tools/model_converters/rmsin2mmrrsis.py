@@ -3,7 +3,8 @@
 Usage::
 
     python tools/model_converters/rmsin2mmrrsis.py model_best_RMSIN.pth \
-        work_dirs/rmsin_rrsisd_mmrrsis.pth [--bert bert_state.pth]
+        work_dirs/rmsin_rrsisd_mmrrsis.pth [--bert bert_state.pth] \
+        [--reference-args mha=2-2-4-8]
 
 RMSIN's train.py saves ``{'model', 'optimizer', 'epoch', 'args',
 'lr_scheduler'}`` (plus ``'bert_model'`` for its ``lavt`` variant; the
@@ -14,9 +15,11 @@ without running code from it: weights, numbers and the
 completely (trusted files only). The result loads strictly into
 ``configs/rmsin/rmsin_swin-b_*.py`` (RMSIN's own test.py loads with
 ``strict=False``). The key mapping is
-:func:`mmrrsis.models.utils.convert_rmsin`.
+:func:`mmrrsis.models.converters.convert_rmsin`; the saved arguments
+(``--mha``, ``--swin_type``, the window size) go into the checkpoint's
+meta and are checked against the config when it is loaded.
 """
-from mmrrsis.models.utils import convert_rmsin, converter_cli
+from mmrrsis.models.converters import convert_rmsin, converter_cli
 
 
 def main(argv=None) -> None:

@@ -4,10 +4,11 @@ from typing import Dict, Sequence
 import numpy as np
 import torch
 
+from mmrrsis.datasets.raster_io import open_raster
 from mmrrsis.evaluation import intersection_and_union, summarize
 
-from .outputs import NODATA
 from .source import import_rasterio, quiet_georeferencing
+from .write import NODATA
 
 
 def evaluate_scene_masks(pred_paths: Sequence[str],
@@ -42,7 +43,7 @@ def evaluate_scene_masks(pred_paths: Sequence[str],
     for pred_path, gt_path in zip(pred_paths, gt_paths):
         inter = union = 0
         with quiet_georeferencing(), rasterio.open(pred_path) as pred, \
-                rasterio.open(gt_path) as gt:
+                open_raster(gt_path, what='ground-truth mask') as gt:
             if (pred.height, pred.width) != (gt.height, gt.width):
                 raise ValueError(
                     f'{pred_path} is {pred.height}x{pred.width}, its ground '

@@ -5,8 +5,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from .outputs import colour_of
 from .source import import_rasterio, quiet_georeferencing
+from .write import colour_of
 
 
 def read_decimated_mask(path: str, shape: tuple) -> np.ndarray:

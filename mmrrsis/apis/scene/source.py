@@ -1,14 +1,19 @@
-"""A scene file read window by window as the model's 8-bit RGB input."""
+"""The read stage of a scene: a scene file read window by window as the
+model's 8-bit RGB input (the file is opened in one place,
+:func:`open_raster`)."""
 import contextlib
 import math
-import os.path as osp
 import warnings
 from typing import Optional, Tuple
 
 import numpy as np
 
 from mmrrsis.datasets.band_scaling import BandScaling, ScalingRange
+from mmrrsis.datasets.raster_io import open_raster as open_checked_raster
 from mmrrsis.utils.optional_deps import import_rasterio as _import_rasterio
+
+#: The scaling range before it is computed.
+_UNFITTED = object()
 
 
 def import_rasterio():
@@ -26,6 +31,72 @@ def quiet_georeferencing():
         yield
 
 
+def open_raster(path: str,
+                allow_vrt: bool = False,
+                what: str = 'scene'):
+    """Open a user's raster for reading: the one place scenes and the web
+    app do it, through the raster opener
+    (:func:`mmrrsis.datasets.raster_io.open_raster`: formats allowed by
+    content, VRT only when asked, no side files, no network, decode errors
+    raised).
+
+    Args:
+        path (str): The file.
+        allow_vrt (bool): Open a VRT mosaic (checked). Defaults to False
+            (the web app never sets it).
+        what (str): What the file is, for messages. Defaults to 'scene'.
+
+    Returns:
+        RasterFile: The open raster (a rasterio dataset whose reads are
+        checked; close it, or use ``with``).
+
+    Raises:
+        FileNotFoundError: A missing file.
+        IsADirectoryError: A folder.
+        RasterError: A refused format or path (``UnsupportedRasterError``),
+            or a damaged file (``RasterDecodeError``); both are
+            ``ValueError``.
+    """
+    import_rasterio()
+    return open_checked_raster(path, allow_vrt=allow_vrt, what=what)
+
+
+def inspect_raster(path: str, allow_vrt: bool = False,
+                   what: str = 'scene') -> dict:
+    """Size, dtype, band count and the bands that look like R, G, B.
+
+    The RGB bands are read from the band descriptions (``red``, ...) or
+    the colour interpretation; without them, the first three bands (or
+    band 1 repeated for fewer than three).
+
+    Args:
+        path (str): The file, opened by :func:`open_raster`.
+        allow_vrt (bool): See :func:`open_raster`. Defaults to False.
+        what (str): See :func:`open_raster`. Defaults to 'scene'.
+
+    Returns:
+        dict: ``height``, ``width``, ``count``, ``dtype``, ``bands``
+        (three 1-based indices) and ``georeferenced``.
+    """
+    from rasterio.enums import ColorInterp
+    with open_raster(path, allow_vrt=allow_vrt, what=what) as ds:
+        names = [(d or '').lower() for d in ds.descriptions]
+        interp = list(ds.colorinterp)
+        rgb = []
+        for name, ci in (('red', ColorInterp.red),
+                         ('green', ColorInterp.green),
+                         ('blue', ColorInterp.blue)):
+            if name in names:
+                rgb.append(names.index(name) + 1)
+            elif ci in interp:
+                rgb.append(interp.index(ci) + 1)
+        bands = rgb if len(rgb) == 3 else [1, 2, 3][:ds.count] + [1] * (
+            3 - min(3, ds.count))
+        return dict(height=ds.height, width=ds.width, count=ds.count,
+                    dtype=ds.dtypes[0], bands=bands,
+                    georeferenced=ds.crs is not None)
+
+
 def is_georeferenced(dataset) -> bool:
     """Whether a rasterio dataset has a CRS or a non-identity transform."""
     from affine import Affine
@@ -35,22 +106,27 @@ def is_georeferenced(dataset) -> bool:
 class SceneSource:
     """A scene read window by window, on the grid the model runs on.
 
-    The scene is opened with rasterio and never read whole: windows are
-    read as they are needed, and the scaling range (percentiles) is
-    computed once on a decimated read (nearest neighbour, at most
-    ``fit_pixels`` pixels; GDAL uses the file's overviews when it has
-    them). With ``gsd``, the model grid is the scene resampled to that
-    ground resolution (``average`` when shrinking, ``bilinear`` when
-    enlarging), read window by window with GDAL's resampling.
+    The scene is opened through the raster opener
+    (:func:`~mmrrsis.datasets.raster_io.open_raster`: formats allowed by
+    content, no side files, no network, decode errors raised) and never
+    read whole: windows are read as they are needed, and the scaling range
+    (percentiles) is computed once, at first use, on a decimated read
+    (nearest neighbour, at most ``fit_pixels`` pixels; GDAL uses the
+    file's internal overviews when it has them). With ``gsd``, the model
+    grid is the scene resampled to that ground resolution (``average``
+    when shrinking, ``bilinear`` when enlarging), read window by window
+    with GDAL's resampling.
 
     Args:
-        path (str): Scene file (GeoTIFF, or any raster GDAL reads: PNG,
-            JPEG, ...).
+        path (str): Scene file (GeoTIFF / COG, PNG, JPEG, JPEG 2000).
         scaling (BandScaling): Band selection and scaling.
         gsd (float, optional): Ground resolution (CRS units per pixel) the
             model runs at. Defaults to None (the scene's own grid).
         fit_pixels (int): Most pixels of the decimated read the
             percentiles come from. Defaults to 4,000,000.
+        allow_vrt (bool): Open a VRT mosaic (checked, see
+            :func:`~mmrrsis.datasets.raster_io.check_vrt`). Defaults to
+            False.
 
     Attributes:
         height, width (int): Size of the model grid.
@@ -63,23 +139,17 @@ class SceneSource:
                  path: str,
                  scaling: BandScaling,
                  gsd: Optional[float] = None,
-                 fit_pixels: int = 4_000_000) -> None:
-        rasterio = import_rasterio()
-        if not osp.exists(path):
-            raise FileNotFoundError(f'Scene file not found: {path}')
-        if osp.isdir(path):
-            raise IsADirectoryError(f'{path} is a directory, not a scene '
-                                    'file')
+                 fit_pixels: int = 4_000_000,
+                 allow_vrt: bool = False) -> None:
         self.path = path
         self.scaling = scaling
-        try:
-            with quiet_georeferencing():
-                self.dataset = rasterio.open(path)
-        except rasterio.errors.RasterioIOError as e:
-            raise ValueError(f'Cannot open the scene {path}: not a raster '
-                             f'file, or a corrupt one ({e})') from e
+        self.dataset = open_raster(path, allow_vrt=allow_vrt, what='scene')
         ds = self.dataset
-        scaling.check(ds.dtypes[0], ds.count, path)
+        try:
+            scaling.check(ds.dtypes[0], ds.count, path)
+        except ValueError:
+            ds.close()
+            raise
         self.indexes = scaling.indexes(ds.count, path)
         self.georeferenced = is_georeferenced(ds)
         self.crs = ds.crs
@@ -92,7 +162,15 @@ class SceneSource:
             self._set_gsd(float(gsd))
         self.resampled = (self.height, self.width) != (ds.height, ds.width)
         self.transform = ds.transform @ ds.transform.scale(self.sx, self.sy)
-        self.range = self._fit(fit_pixels)
+        self._fit_pixels = fit_pixels
+        self._range = _UNFITTED
+
+    @property
+    def range(self) -> Optional[ScalingRange]:
+        """The fitted scaling range (computed at first use)."""
+        if self._range is _UNFITTED:
+            self._range = self._fit(self._fit_pixels)
+        return self._range
 
     def _set_gsd(self, gsd: float) -> None:
         ds = self.dataset

@@ -20,8 +20,8 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import cv2
 import numpy as np
 
-from .outputs import SCORE_SCALE
 from .source import import_rasterio, quiet_georeferencing
+from .write import SCORE_SCALE
 
 
 class _UnionFind:

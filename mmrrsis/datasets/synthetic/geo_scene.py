@@ -41,7 +41,7 @@ tile it refers to (its attributes and relations are the tile's, e.g.
 """
 import json
 import os.path as osp
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.utils import ProgressBar, mkdir_or_exist
@@ -282,8 +282,3 @@ def make_synthetic_geo_scene(out_dir: str,
     with open(osp.join(out_dir, f'{name}.json'), 'w') as f:
         json.dump(info, f, indent=1)
     return info
-
-
-def scene_ground_truth(info: Dict) -> List[str]:
-    """The ground-truth files of a generated scene, in expression order."""
-    return [e['gt'] for e in info['expressions']]

@@ -13,6 +13,10 @@ SEG_META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
                  'reduce_zero_label')
 #: The referring keys packed in addition; always present in the metainfo.
 REFERRING_META_KEYS = ('text', 'ref_id', 'sent_id', 'category', 'split')
+#: Keys of text transforms a text encoder reads (its ``meta_keys``),
+#: packed when the sample has them: ``phrase_tokens``
+#: (:class:`ObjectPositionPhrases`, FIANet).
+TEXT_META_KEYS = ('phrase_tokens', )
 
 
 @TRANSFORMS.register_module()
@@ -28,7 +32,8 @@ class PackRRSISInputs(PackSegInputs):
 
     - img (np.ndarray): (H, W, 3)
     - gt_seg_map (np.ndarray, optional): (H, W), values in {0, 1}
-    - text (str)
+    - text (str), unless ``image_only`` is True (an image packed alone,
+      e.g. a window of a scene whose expressions the model gets apart)
     - ref_id, sent_id, category, split (optional; None when absent)
     - the meta keys of PackSegInputs, where present
 
@@ -45,12 +50,12 @@ class PackRRSISInputs(PackSegInputs):
     Args:
         meta_keys (Sequence[str]): Keys to pack into the metainfo, where the
             sample has them. Defaults to mmseg's keys plus the referring
-            keys.
+            keys and the text transforms' keys (``phrase_tokens``).
     """
 
     def __init__(self,
                  meta_keys: Sequence[str] = SEG_META_KEYS +
-                 REFERRING_META_KEYS) -> None:
+                 REFERRING_META_KEYS + TEXT_META_KEYS) -> None:
         super().__init__(meta_keys=tuple(meta_keys))
 
     def transform(self, results: dict) -> dict:
@@ -62,7 +67,8 @@ class PackRRSISInputs(PackSegInputs):
         Returns:
             dict: ``inputs`` (3, H, W) uint8 tensor and ``data_samples``.
         """
-        if not isinstance(results.get('text'), str):
+        image_only = results.get('image_only') and 'text' not in results
+        if not image_only and not isinstance(results.get('text'), str):
             raise KeyError(f'{describe_sample(results)} has no text (str) '
                            'to pack')
         packed = super().transform(results)

@@ -13,6 +13,12 @@ from mmrrsis.registry import TRANSFORMS
 from mmrrsis.utils.optional_deps import import_rasterio
 
 from ..band_scaling import BandScaling, BandScalingError
+from ..raster_io import (
+    MAX_READ_PIXELS,
+    RasterSizeError,
+    check_tiff_bytes,
+    open_raster_bytes,
+)
 
 #: Formats whose 8-bit RGB files take the fast path (decoded by mmcv).
 FAST_FORMATS = ('JPEG', 'PNG', 'TIFF', 'BMP', 'WEBP')
@@ -51,7 +57,7 @@ def header_kind(data: bytes) -> Tuple[bool, str]:
                             and set(sample_format) == {1}), kind
                 return True, kind
     except (UnidentifiedImageError, OSError, ValueError, IndexError,
-            AttributeError):
+            AttributeError, Image.DecompressionBombError):
         return False, 'a file Pillow cannot read (e.g. a uint16 or '\
             'multi-band raster)'
 
@@ -63,44 +69,69 @@ def _has_colormap(dataset) -> bool:
         return False
 
 
-def read_raster_bytes(data: bytes, scaling: BandScaling,
-                      source: str) -> Tuple[np.ndarray, np.ndarray]:
+def read_raster_bytes(data: bytes, scaling: BandScaling, source: str,
+                      max_pixels: Optional[int] = MAX_READ_PIXELS
+                      ) -> Tuple[np.ndarray, np.ndarray]:
     """Decode a raster file's bytes with rasterio and make it 8-bit RGB.
+
+    The bytes go through the raster opener
+    (:func:`~mmrrsis.datasets.raster_io.open_raster_bytes`): GeoTIFF,
+    PNG, JPEG or JPEG 2000 by content (never a VRT), decode errors raised.
 
     Args:
         data (bytes): The file's content.
         scaling (BandScaling): Band selection and scaling; percentiles are
             taken over this image's valid pixels.
         source (str): The file, named in error messages.
+        max_pixels (int, optional): Most pixels the image may have (one
+            read); None: no limit. Defaults to
+            :data:`~mmrrsis.datasets.raster_io.MAX_READ_PIXELS`.
 
     Returns:
         tuple[np.ndarray, np.ndarray]: The (H, W, 3) uint8 RGB image and
         its (H, W) bool validity mask (False at nodata).
 
     Raises:
-        ValueError: Not a raster file, or a corrupt one.
+        RasterError: (a ValueError) Not a raster file mmrrsis opens, a
+            damaged one, or one above ``max_pixels``.
         BandScalingError: Not 8-bit RGB and no scaling configured, or
             bands the file does not have.
     """
-    rasterio = import_rasterio(f'Reading {source}')
-    from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter('ignore', NotGeoreferencedWarning)
-            with rasterio.MemoryFile(data) as memfile, \
-                    memfile.open() as dataset:
-                if dataset.count == 1 and _has_colormap(dataset):
-                    raise BandScalingError(
-                        f'{source} is a paletted image; convert it to RGB '
-                        'first (its band holds colour indices, not values)')
-                scaling.check(dataset.dtypes[0], dataset.count, source)
-                array = dataset.read(scaling.indexes(dataset.count, source))
-                valid = dataset.dataset_mask() > 0
-    except RasterioIOError as e:
-        raise ValueError(f'Cannot read the image {source}: not a raster '
-                         f'file, or a corrupt one ({e})') from e
-    rng = scaling.fit(array, valid, source)
-    return scaling.apply(array, rng), valid
+    import_rasterio(f'Reading {source}')
+    with open_raster_bytes(data, source, max_read_pixels=max_pixels) \
+            as dataset:
+        if dataset.count == 1 and _has_colormap(dataset):
+            raise BandScalingError(
+                f'{source} is a paletted image; convert it to RGB '
+                'first (its band holds colour indices, not values)')
+        scaling.check(dataset.dtypes[0], dataset.count, source)
+        array = dataset.read(scaling.indexes(dataset.count, source))
+        valid = dataset.dataset_mask() > 0
+    return scaling.to_rgb(array, valid, source), valid
+
+
+def check_fast_path(data: bytes, source: str,
+                    max_pixels: Optional[int] = MAX_READ_PIXELS) -> None:
+    """What the raster opener checks, for a file decoded without GDAL:
+    the size rule (one read) and the DEFLATE checksums of a TIFF.
+
+    Raises:
+        RasterSizeError: More pixels than ``max_pixels``.
+        RasterDecodeError: A damaged or truncated DEFLATE block.
+    """
+    from PIL import Image
+    with warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if max_pixels is not None and width * height > max_pixels:
+                raise RasterSizeError(
+                    f'Refusing to read the image {source}: {width} x '
+                    f'{height} = {width * height:,} pixels is above the '
+                    f'limit of {max_pixels:,} pixels a single read may hold '
+                    '(the size rule, see the README: "Security and '
+                    'limits").', width * height, max_pixels)
+            check_tiff_bytes(data, source, img)
 
 
 @TRANSFORMS.register_module()
@@ -199,6 +230,7 @@ class LoadRSImageFromFile(BaseTransform):
         if self.plain:
             rgb8, kind = header_kind(data)
             if rgb8:
+                check_fast_path(data, path)
                 img = mmcv.imfrombytes(
                     data, flag='color', backend=self.imdecode_backend)
                 if img is not None:

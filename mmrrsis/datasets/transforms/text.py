@@ -10,8 +10,18 @@ from ..text_utils import normalize_text
 from .loading import describe_sample
 
 
+class TextTransform(BaseTransform):
+    """Base of the transforms that read and change only the expression
+    (``text`` / ``texts`` and the sentence ids), never the image.
+
+    Inference runs just these on an expression
+    (:meth:`mmrrsis.apis.InferencePipeline.clean_text`), once per
+    expression, without an image.
+    """
+
+
 @TRANSFORMS.register_module()
-class CleanText(BaseTransform):
+class CleanText(TextTransform):
     """Normalise the expression and reject empty ones.
 
     NFKC unicode normalisation, zero-width and control characters removed,
@@ -70,7 +80,7 @@ class CleanText(BaseTransform):
 
 
 @TRANSFORMS.register_module()
-class RandomSentence(BaseTransform):
+class RandomSentence(TextTransform):
     """Pick one of a reference's sentences at random.
 
     Training on a refer dataset in ``text_mode='random'`` (as LAVT does):

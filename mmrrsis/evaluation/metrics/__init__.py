@@ -1,11 +1,4 @@
 """Metrics of referring segmentation."""
-from .rrsis_metric import (
-    RRSISMetric,
-    intersection_and_union,
-    sample_name,
-    summarize,
-)
+from .rrsis_metric import RRSISMetric, intersection_and_union, summarize
 
-__all__ = [
-    'RRSISMetric', 'intersection_and_union', 'sample_name', 'summarize'
-]
+__all__ = ['RRSISMetric', 'intersection_and_union', 'summarize']

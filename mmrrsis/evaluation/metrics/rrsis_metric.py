@@ -18,6 +18,17 @@ and over a split of N expressions reports (in percent, like mmseg):
   several splits (RefCOCO's ``val``, ``testA`` and ``testB`` in one test
   run; the ``split`` metainfo).
 
+Names elsewhere (README, "Metric names"): RSRefSeg2's
+``RefSegIoUMetric`` reports ``cIoU_1`` (= our ``oIoU``), ``gIoU_1`` (= our
+``mIoU``; it picks its best checkpoint by it), ``seg_acc_X_1`` (= our
+``Prec@X``, but counting IoU strictly above X, ours at least X) and a
+"mIoU" (``mean_iou``) that averages the per-image IoU within each
+``category_name`` and then over the categories (our per-category mIoUs,
+averaged). Its RefSegRS test pipeline packs no category, so there that
+"mIoU" equals ``gIoU_1`` (every RefSegRS target is non-empty): a RefSegRS
+mIoU or gIoU of RSRefSeg2 (77.39 on test) is our mIoU. DiCoR's "gIoU" is
+our oIoU.
+
 Only (I, U, category, split) is kept per sample, so results gathered from
 several processes are tiny, and mmengine's ``collect_results`` (which
 interleaves the ranks' per-sample results back into dataset order and drops
@@ -37,37 +48,10 @@ from mmengine.utils import mkdir_or_exist
 from PIL import Image
 from prettytable import PrettyTable
 
+from mmrrsis.datasets.sample_names import sample_name
 from mmrrsis.registry import METRICS
 
 RESOLUTIONS = ('original', 'network')
-
-
-def sample_name(data_sample: dict) -> str:
-    """A file name stem unique to one (image, expression) sample.
-
-    The image's base name without extension, then the ``ref_id`` (left out
-    when it equals the image name, as in RefSegRS) and the ``sent_id``,
-    joined by ``_``; e.g. ``'12_3'`` for RefSegRS id 12, line 3, or
-    ``'COCO_000123_45_67'`` for a refer-style sample.
-
-    Args:
-        data_sample (dict | SegDataSample): Carries ``img_path`` and
-            optionally ``ref_id`` and ``sent_id``.
-
-    Returns:
-        str: The name stem (no extension).
-    """
-    get = data_sample.get
-    img_path = get('img_path', None)
-    stem = osp.splitext(osp.basename(str(img_path)))[0] \
-        if img_path is not None else 'sample'
-    parts = [stem]
-    ref_id, sent_id = get('ref_id', None), get('sent_id', None)
-    if ref_id is not None and str(ref_id) != stem:
-        parts.append(str(ref_id))
-    if sent_id is not None:
-        parts.append(str(sent_id))
-    return '_'.join(parts)
 
 
 def _data(field) -> torch.Tensor:

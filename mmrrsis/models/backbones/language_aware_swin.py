@@ -8,6 +8,7 @@ from mmseg.models.backbones import SwinTransformer
 from torch import Tensor
 from torch.utils.checkpoint import checkpoint
 
+from mmrrsis.models.fusions import build_stage_fusion
 from mmrrsis.models.utils import TextConditioned, TextFeatures
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
@@ -82,12 +83,8 @@ class LanguageAwareSwin(SwinTransformer, TextConditioned):
                 logger='current',
                 level=logging.WARNING)
             fusion_cfg['type'] = 'mmrrsis.PWAMFusion'
-        fusion_cfg.setdefault('in_channels', list(self.num_features))
-        if list(fusion_cfg['in_channels']) != list(self.num_features):
-            raise ValueError(
-                f'fusion in_channels {fusion_cfg["in_channels"]} must match '
-                f'the stage widths {list(self.num_features)}.')
-        self.fusion = MODELS.build(fusion_cfg)
+        self.fusion = build_stage_fusion(fusion_cfg, self.num_features,
+                                         type(self).__name__)
         for i, stage in enumerate(self.stages):
             if stage.downsample is None:
                 for module in self.fusion.stream_modules(i):
@@ -123,13 +120,8 @@ class LanguageAwareSwin(SwinTransformer, TextConditioned):
                     x = checkpoint(block, x, hw_shape, use_reentrant=False)
                 else:
                     x = block(x, hw_shape)
-            if use_cp:
-                fused, x = checkpoint(
-                    self.fusion.fuse, i, x, hw_shape, text,
-                    with_stream=with_stream, use_reentrant=False)
-            else:
-                fused, x = self.fusion.fuse(
-                    i, x, hw_shape, text, with_stream=with_stream)
+            fused, x = self.fusion.fuse_maybe_checkpointed(
+                i, x, hw_shape, text, with_stream, use_cp)
             if i in self.out_indices:
                 out = getattr(self, f'norm{i}')(fused)
                 out = out.view(-1, *hw_shape, self.num_features[i])

@@ -33,8 +33,8 @@ from typing import Dict, Mapping, Optional
 
 import torch
 
-from mmrrsis.models.utils import convert_lavt
-from mmrrsis.models.utils.ckpt_convert import _rename
+from .lavt import convert_lavt
+from .rmsin import _rename
 
 # Swin hyper-parameters of DiCoR's swin_type (lib/segmentation.py)
 SWIN_TYPES = {
@@ -431,7 +431,7 @@ def convert_dicor_files(src: str,
     from mmengine import Config
 
     from mmrrsis.compat import load_checkpoint_file
-    from mmrrsis.engine.checkpoint_files import write_atomically
+    from mmrrsis.utils import write_atomically
 
     def read(path):
         return load_checkpoint_file(

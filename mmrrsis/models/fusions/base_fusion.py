@@ -1,11 +1,13 @@
 """The interface of the per-stage language fusion of a language-aware
 backbone."""
 from abc import ABCMeta, abstractmethod
-from typing import List, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from mmrrsis.models.utils import MultiScaleTextModule, TextFeatures
+from mmrrsis.registry import MODELS
 
 
 class BaseFusion(MultiScaleTextModule, metaclass=ABCMeta):
@@ -68,5 +70,48 @@ class BaseFusion(MultiScaleTextModule, metaclass=ABCMeta):
     def stream_modules(self, index: int) -> List[nn.Module]:
         """The modules of stage ``index`` that only the stream uses."""
 
+    def fuse_maybe_checkpointed(self,
+                                index: int,
+                                x: Tensor,
+                                hw_shape: Tuple[int, int],
+                                text: TextFeatures,
+                                with_stream: bool = True,
+                                use_cp: bool = False) -> Tuple[Tensor, Tensor]:
+        """:meth:`fuse`, under non-reentrant gradient checkpointing when
+        ``use_cp`` (the backbone's ``with_cp`` during training)."""
+        if use_cp:
+            return checkpoint(
+                self.fuse, index, x, hw_shape, text,
+                with_stream=with_stream, use_reentrant=False)
+        return self.fuse(index, x, hw_shape, text, with_stream=with_stream)
 
-__all__ = ['BaseFusion']
+
+def build_stage_fusion(fusion_cfg: Optional[dict],
+                       stage_channels: Sequence[int],
+                       owner: str) -> BaseFusion:
+    """Build a backbone's fusion, its widths checked against the stages.
+
+    Args:
+        fusion_cfg (dict, optional): The fusion's config; ``in_channels``
+            is filled in from ``stage_channels`` when absent. None means
+            ``dict(type='mmrrsis.PWAMFusion', text_channels=768)`` (LAVT).
+        stage_channels (Sequence[int]): C_i of each stage.
+        owner (str): The backbone, named in the error.
+
+    Returns:
+        BaseFusion: The built fusion.
+
+    Raises:
+        ValueError: ``in_channels`` given and not the stage widths.
+    """
+    fusion_cfg = dict(fusion_cfg or dict(
+        type='mmrrsis.PWAMFusion', text_channels=768))
+    fusion_cfg.setdefault('in_channels', list(stage_channels))
+    if list(fusion_cfg['in_channels']) != list(stage_channels):
+        raise ValueError(
+            f'fusion in_channels {list(fusion_cfg["in_channels"])} must '
+            f'match the stage widths {list(stage_channels)} of {owner}.')
+    return MODELS.build(fusion_cfg)
+
+
+__all__ = ['BaseFusion', 'build_stage_fusion']

@@ -32,17 +32,16 @@ def instance_norm_tokens(x: Tensor, eps: float = 1e-5) -> Tensor:
     return (x - mean) * torch.rsqrt(var + eps)
 
 
-class PixelWordAttention(BaseModule):
-    """Pixel-word attention module (PWAM) of LAVT.
+class WordAttention(BaseModule):
+    """Each visual token attends over the words: the language branch of
+    LAVT's PWAM, alone.
 
     For visual tokens ``X`` (B, N, C) and words ``W`` (B, L, C_t) with mask
     ``M`` (B, L)::
 
-        V = Drop(GELU(X A_v))                        visual branch
         Q = IN(X A_q),  K = M * (W A_k),  U = M * (W A_u)
         S = softmax_l(Q K^T * s + log M)             padded words get 0
-        G = IN((S U) A_o)                            language branch
-        F = Drop(GELU((V * G) A_f))                  fused map
+        G = IN((S U) A_o)
 
     ``IN`` is instance normalisation over the N tokens without affine
     parameters. With several heads, Q, K and U are split into
@@ -52,7 +51,10 @@ class PixelWordAttention(BaseModule):
     ``--mha`` option) or the usual ``(key_channels / num_heads) ** -0.5``
     (``'per_head'``). With one head both are the same. The 1x1
     convolutions of the reference code are ``nn.Linear`` layers on tokens
-    here.
+    here. A row whose mask is all zeros (an expression without such words,
+    e.g. FIANet's object words) has zero keys and values, so its attention
+    output is zero and ``G`` is zero, as in the reference (which adds
+    -10^4 to every word's score there, a uniform softmax over zeros).
 
     Under mixed precision (:func:`torch.autocast`) the module computes in
     float32 unless ``fp32_in_amp=False``: the instance norms come right
@@ -61,6 +63,10 @@ class PixelWordAttention(BaseModule):
     of the precision; in bf16 the fused maps come out a few times further
     from float32 than with this module in float32, for about 2% of the
     step time. Outside autocast the switch does nothing.
+
+    FIANet uses it alone (its object and position cross-attentions, and
+    the blocks of its TMEM neck); :class:`PixelWordAttention` adds PWAM's
+    visual branch.
 
     Args:
         channels (int): Visual channels C.
@@ -72,7 +78,6 @@ class PixelWordAttention(BaseModule):
         num_heads (int): Attention heads (LAVT uses 1). Defaults to 1.
         attn_scale (str): ``'total'`` or ``'per_head'``, see above.
             Defaults to ``'total'``.
-        dropout (float): Dropout after the GELUs. Defaults to 0.
         fp32_in_amp (bool): Compute in float32 under autocast. Defaults
             to True.
         init_cfg (dict | list[dict], optional): Initialisation config.
@@ -86,7 +91,6 @@ class PixelWordAttention(BaseModule):
                  value_channels: int = None,
                  num_heads: int = 1,
                  attn_scale: str = 'total',
-                 dropout: float = 0.,
                  fp32_in_amp: bool = True,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -104,14 +108,10 @@ class PixelWordAttention(BaseModule):
         self.scale = (key_channels if attn_scale == 'total' else
                       key_channels // num_heads)**-0.5
         self.fp32_in_amp = fp32_in_amp
-        self.vis_proj = nn.Sequential(
-            nn.Linear(channels, channels), nn.GELU(), nn.Dropout(dropout))
         self.query_proj = nn.Linear(channels, key_channels)
         self.key_proj = nn.Linear(text_channels, key_channels)
         self.value_proj = nn.Linear(text_channels, value_channels)
         self.out_proj = nn.Linear(value_channels, channels)
-        self.fuse_proj = nn.Sequential(
-            nn.Linear(channels, channels), nn.GELU(), nn.Dropout(dropout))
 
     def attend(self, query: Tensor, key: Tensor, value: Tensor,
                word_mask: Tensor) -> Tensor:
@@ -141,7 +141,7 @@ class PixelWordAttention(BaseModule):
 
     def forward(self, x: Tensor, word_feats: Tensor,
                 word_mask: Tensor) -> Tensor:
-        """Fuse words into pixels.
+        """Attend.
 
         Args:
             x (Tensor): (B, N, C) visual tokens.
@@ -149,7 +149,7 @@ class PixelWordAttention(BaseModule):
             word_mask (Tensor): (B, L), 1 for real words.
 
         Returns:
-            Tensor: (B, N, C) fused map F (float32 under autocast with
+            Tensor: (B, N, C) (float32 under autocast with
             ``fp32_in_amp``).
         """
         device = x.device.type
@@ -158,16 +158,79 @@ class PixelWordAttention(BaseModule):
                 return self._fuse(x.float(), word_feats.float(), word_mask)
         return self._fuse(x, word_feats, word_mask)
 
-    def _fuse(self, x: Tensor, word_feats: Tensor,
-              word_mask: Tensor) -> Tensor:
+    def language(self, x: Tensor, word_feats: Tensor,
+                 word_mask: Tensor) -> Tensor:
+        """``G`` of the class docstring, (B, N, C)."""
         mask = word_mask.to(x.dtype).unsqueeze(-1)  # B, L, 1
-        vis = self.vis_proj(x)
         query = instance_norm_tokens(self.query_proj(x))
         key = self.key_proj(word_feats) * mask
         value = self.value_proj(word_feats) * mask
         lang = self.attend(query, key, value, word_mask)
-        lang = instance_norm_tokens(self.out_proj(lang))
-        return self.fuse_proj(vis * lang)
+        return instance_norm_tokens(self.out_proj(lang))
+
+    def _fuse(self, x: Tensor, word_feats: Tensor,
+              word_mask: Tensor) -> Tensor:
+        return self.language(x, word_feats, word_mask)
+
+
+class PixelWordAttention(WordAttention):
+    """Pixel-word attention module (PWAM) of LAVT.
+
+    For visual tokens ``X`` (B, N, C) and words ``W`` (B, L, C_t) with mask
+    ``M`` (B, L)::
+
+        V = Drop(GELU(X A_v))                        visual branch
+        G = WordAttention(X, W, M)                   language branch
+        F = Drop(GELU((V * G) A_f))                  fused map
+
+    with :class:`WordAttention`'s ``G`` (heads, scale and mixed precision
+    as there).
+
+    Args:
+        channels (int): Visual channels C.
+        text_channels (int): Word feature channels C_t. Defaults to 768.
+        key_channels (int, optional): Query/key channels. Defaults to
+            ``channels``.
+        value_channels (int, optional): Value channels. Defaults to
+            ``channels``.
+        num_heads (int): Attention heads (LAVT uses 1). Defaults to 1.
+        attn_scale (str): ``'total'`` or ``'per_head'``. Defaults to
+            ``'total'``.
+        dropout (float): Dropout after the GELUs. Defaults to 0.
+        fp32_in_amp (bool): Compute in float32 under autocast. Defaults
+            to True.
+        init_cfg (dict | list[dict], optional): Initialisation config.
+            Defaults to None.
+    """
+
+    def __init__(self,
+                 channels: int,
+                 text_channels: int = 768,
+                 key_channels: int = None,
+                 value_channels: int = None,
+                 num_heads: int = 1,
+                 attn_scale: str = 'total',
+                 dropout: float = 0.,
+                 fp32_in_amp: bool = True,
+                 init_cfg: OptMultiConfig = None) -> None:
+        super().__init__(
+            channels,
+            text_channels,
+            key_channels,
+            value_channels,
+            num_heads,
+            attn_scale,
+            fp32_in_amp,
+            init_cfg=init_cfg)
+        self.vis_proj = nn.Sequential(
+            nn.Linear(channels, channels), nn.GELU(), nn.Dropout(dropout))
+        self.fuse_proj = nn.Sequential(
+            nn.Linear(channels, channels), nn.GELU(), nn.Dropout(dropout))
+
+    def _fuse(self, x: Tensor, word_feats: Tensor,
+              word_mask: Tensor) -> Tensor:
+        lang = self.language(x, word_feats, word_mask)
+        return self.fuse_proj(self.vis_proj(x) * lang)
 
 
 def language_gate(channels: int) -> nn.Sequential:
@@ -292,6 +355,6 @@ class PWAMFusion(BaseFusion):
 
 
 __all__ = [
-    'GATE_INITS', 'PWAMFusion', 'PixelWordAttention', 'init_gate',
-    'instance_norm_tokens', 'language_gate'
+    'GATE_INITS', 'PWAMFusion', 'PixelWordAttention', 'WordAttention',
+    'init_gate', 'instance_norm_tokens', 'language_gate'
 ]

@@ -5,9 +5,14 @@ from .cross_scale_interaction import CrossScaleInteraction
 from .lavt_fusion_neck import LAVTFusionNeck
 from .lgce_neck import LGCENeck
 from .lgce_rsfm_neck import LGCERSFMNeck
+from .text_aware_multiscale_enhancement import (
+    TextAwareMultiScaleEnhancement,
+    TMEMBlock,
+)
 from .vmsf import LVMSFBlock, LVMSFNeck, VMSFBlock, VMSFNeck
 
 __all__ = [
     'BaseTextNeck', 'CrossScaleInteraction', 'LAVTFusionNeck', 'LGCENeck',
-    'LGCERSFMNeck', 'LVMSFBlock', 'LVMSFNeck', 'VMSFBlock', 'VMSFNeck'
+    'LGCERSFMNeck', 'TextAwareMultiScaleEnhancement', 'TMEMBlock',
+    'LVMSFBlock', 'LVMSFNeck', 'VMSFBlock', 'VMSFNeck'
 ]

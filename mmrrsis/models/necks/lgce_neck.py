@@ -68,9 +68,6 @@ class LGCENeck(BaseTextNeck):
         embed_dims (int): Shared token width d. Defaults to 256.
         num_heads (int): Heads of the guide attention. Defaults to 8.
         mlp_ratio (float): MLP hidden ratio. Defaults to 2.
-        mode (str, optional): Accepted for configs written when one class
-            held both layouts: ``'paper'`` is this class, ``'rsfm'`` is
-            refused (use ``type='LGCERSFMNeck'``). Defaults to None.
         init_cfg (dict | list[dict], optional): Defaults to None:
             PyTorch's default initialisation. (A truncated normal with
             std 0.02 would make the products of the modulation path
@@ -84,13 +81,8 @@ class LGCENeck(BaseTextNeck):
                  embed_dims: int = 256,
                  num_heads: int = 8,
                  mlp_ratio: float = 2.,
-                 mode: Optional[str] = None,
                  init_cfg: OptMultiConfig = None) -> None:
         super().__init__(in_channels, text_channels, init_cfg=init_cfg)
-        if mode not in (None, 'paper'):
-            raise ValueError(
-                f'LGCENeck has no mode "{mode}": it is the paper-mode neck; '
-                "the re-implementation's layout is type='LGCERSFMNeck'.")
         n = len(self.in_channels)
         self.scales = sorted(
             {int(s) % n

@@ -4,14 +4,14 @@ from contextlib import nullcontext
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-from mmengine.model import initialize
 from torch import Tensor
 
 from mmrrsis.models.utils import TextFeatures, pool_words
 from mmrrsis.registry import MODELS
 from mmrrsis.utils import OptConfigType, OptMultiConfig
 
-from .base_text_encoder import BaseTextEncoder, ExpressionLog
+from .base_text_encoder import ExpressionLog
+from .hf_text_encoder import HFTextEncoder
 from .tiny_vocab import TINY_VOCAB_NAME, tiny_vocab
 
 TRUNCATIONS = ('keep_sep', 'reference')
@@ -72,7 +72,7 @@ def build_bert_tokenizer(vocab: Optional[str] = None,
 
 
 @MODELS.register_module()
-class BertTextEncoder(BaseTextEncoder):
+class BertTextEncoder(HFTextEncoder):
     """Encode referring expressions with a HuggingFace ``BertModel``.
 
     The encoder owns its tokenizer: it takes the raw strings of a batch,
@@ -115,6 +115,14 @@ class BertTextEncoder(BaseTextEncoder):
       ``BertConfig(**bert_config)`` (``dict()`` is bert-base), nothing is
       downloaded; the tokenizer comes from ``vocab`` (or ``pretrained``);
     - ``vocab`` may also override the tokenizer of a pretrained model.
+
+    Offline setup (:class:`~.hf_text_encoder.HFTextEncoder`):
+    ``BertTextEncoder.offline_cfg(cfg, 'checkpoint')`` fills
+    ``bert_config`` from ``pretrained``'s local ``config.json`` and
+    ``vocab`` with its local tokenizer folder;
+    ``offline_cfg(cfg, 'random')`` uses bert-base (or bert-large, by
+    name) dimensions and the packaged vocabulary when they are not local;
+    ``build_tokenizer(cfg)`` gives the tokenizer alone.
 
     Freezing (frozen parameters get ``requires_grad=False``):
     ``freeze=True`` freezes all of BERT; ``freeze_embeddings`` the
@@ -169,6 +177,28 @@ class BertTextEncoder(BaseTextEncoder):
             BERT itself is initialised when it is built. Defaults to None.
     """
 
+    arch_key = 'bert_config'
+    tokenizer_key = 'vocab'
+    default_pretrained = 'bert-base-uncased'
+    default_max_tokens = 20
+    known_dims = (
+        ('bert-large', dict(hidden_size=1024, num_hidden_layers=24,
+                            num_attention_heads=16, intermediate_size=4096)),
+        ('', {}),  # bert-base: BertConfig's defaults
+    )
+
+    @classmethod
+    def hf_config_class(cls) -> type:
+        from transformers import BertConfig
+        return BertConfig
+
+    @classmethod
+    def load_tokenizer(cls, cfg: dict, source: str,
+                       local_files_only: bool = True):
+        # ``vocab`` is always local (the packaged name, a file, a folder)
+        return build_bert_tokenizer(
+            vocab=source, lowercase=cfg.get('lowercase', True))
+
     def __init__(self,
                  pretrained: Optional[str] = 'bert-base-uncased',
                  bert_config: OptConfigType = None,
@@ -215,17 +245,7 @@ class BertTextEncoder(BaseTextEncoder):
         else:
             raise ValueError(
                 'BertTextEncoder needs `pretrained` or `bert_config`.')
-        vocab_size = self.bert.config.vocab_size
-        if len(self.tokenizer) > vocab_size:
-            raise ValueError(
-                f'The tokenizer has {len(self.tokenizer)} tokens but BERT\'s '
-                f'embedding table only {vocab_size}; raise '
-                '`bert_config.vocab_size`.')
-        if max_tokens > self.bert.config.max_position_embeddings:
-            raise ValueError(
-                f'max_tokens={max_tokens} exceeds BERT\'s '
-                f'max_position_embeddings '
-                f'({self.bert.config.max_position_embeddings}).')
+        self.check_sizes(self.tokenizer, self.bert.config, max_tokens)
         self.out_channels = self.bert.config.hidden_size
         self.eval_mode = eval_mode
 
@@ -243,17 +263,6 @@ class BertTextEncoder(BaseTextEncoder):
         if with_cp:
             self.bert.gradient_checkpointing_enable(
                 gradient_checkpointing_kwargs=dict(use_reentrant=False))
-
-    def init_weights(self) -> None:
-        """Apply ``init_cfg`` only.
-
-        BERT got its weights when it was built; the recursion of
-        :meth:`BaseModule.init_weights` would call HuggingFace's own
-        ``init_weights`` and could re-initialise them.
-        """
-        if self.init_cfg:
-            initialize(self, self.init_cfg)
-        self._is_init = True
 
     def train(self, mode: bool = True) -> 'BertTextEncoder':
         """Set the train mode; BERT stays in eval mode if ``eval_mode``."""
@@ -343,16 +352,37 @@ class BertTextEncoder(BaseTextEncoder):
         with torch.no_grad() if frozen else nullcontext():
             outputs = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask)
-        words = outputs.last_hidden_state
+        return self.features(outputs.last_hidden_state, attention_mask,
+                             input_ids)
+
+    def features(self,
+                 words: Tensor,
+                 attention_mask: Tensor,
+                 input_ids: Optional[Tensor] = None) -> TextFeatures:
+        """The record of BERT's output.
+
+        Args:
+            words (Tensor): (B, L, C_t) last hidden layer.
+            attention_mask (Tensor): (B, L), 1 for real tokens.
+            input_ids (Tensor, optional): (B, L) the token ids, to mark the
+                special tokens. Defaults to None (``special`` is None).
+
+        Returns:
+            TextFeatures: ``words``, ``mask`` (float), ``sentence`` (see
+            ``sentence``) and ``special`` ((B, L) True at ``[CLS]`` and
+            ``[SEP]``; None without ``input_ids``).
+        """
         mask = attention_mask.to(words.dtype)
         sentence = None
         if self.sentence == 'cls':
             sentence = words[:, 0]
         elif self.sentence is not None:
             sentence = pool_words(words, mask, self.sentence)
-        special = (input_ids == self.tokenizer.cls_token_id) | (
-            input_ids == self.tokenizer.sep_token_id)
-        return TextFeatures(words, mask, sentence, special)
+        special = None
+        if input_ids is not None:
+            special = (input_ids == self.tokenizer.cls_token_id) | (
+                input_ids == self.tokenizer.sep_token_id)
+        return TextFeatures(words, mask, sentence, special=special)
 
     def forward(self, texts: Union[str, List[str]]) -> TextFeatures:
         """Encode raw expressions.

@@ -1,18 +1,21 @@
-"""Model utilities: the text record, layers shared by components,
-checkpoint key conversion."""
+"""Model utilities: the text record and layers shared by components.
+
+(Checkpoint conversion moved to :mod:`mmrrsis.models.converters`; its
+shared helpers are re-exported here for code written against the old
+place.)"""
+# moved to mmrrsis.models.converters; re-exported for converters written
+# against this place before the move (contract C2)
+from mmrrsis.models.converters.common import (  # noqa: E402,I001
+    convert_reference_checkpoint,
+    converter_cli,
+    save_converted,
+)
+
 from .adaptive_rotated_conv import (
     AdaptiveRotatedConv2d,
     RotationRouting,
     kernel_rotation_matrix,
     rotate_kernels,
-)
-from .ckpt_convert import (
-    convert_lavt,
-    convert_reference_checkpoint,
-    convert_rmsin,
-    converter_cli,
-    patch_merging_order,
-    save_converted,
 )
 from .safe_pretrained import SafePretrainedInit
 from .text_features import (
@@ -26,9 +29,8 @@ from .text_features import (
 
 __all__ = [
     'AdaptiveRotatedConv2d', 'RotationRouting', 'kernel_rotation_matrix',
-    'rotate_kernels', 'convert_lavt', 'convert_reference_checkpoint',
-    'convert_rmsin', 'converter_cli', 'patch_merging_order',
-    'save_converted', 'SafePretrainedInit', 'POOLINGS',
-    'MultiScaleTextModule', 'TextConditioned', 'TextFeatures', 'pool_words',
-    'takes_text'
+    'rotate_kernels', 'POOLINGS', 'MultiScaleTextModule', 'TextConditioned',
+    'TextFeatures', 'pool_words', 'takes_text',
+    'convert_reference_checkpoint', 'converter_cli', 'save_converted',
+    'SafePretrainedInit'
 ]

@@ -14,7 +14,8 @@ Contract (see ``docs/add_a_model.md``):
   :meth:`TextFeatures.pool` (or :func:`pool_words`) and never averages the
   word features itself.
 """
-from typing import NamedTuple, Optional, Sequence
+import dataclasses
+from typing import Dict, Iterator, Optional, Sequence
 
 from mmengine.model import BaseModule
 from torch import Tensor, nn
@@ -49,8 +50,13 @@ def pool_words(words: Tensor, mask: Tensor,
     return (words * weights).sum(1) / weights.sum(1).clamp(min=1.)
 
 
-class TextFeatures(NamedTuple):
+@dataclasses.dataclass(frozen=True)
+class TextFeatures:
     """What a text encoder returns for a batch of B expressions.
+
+    A frozen record. It unpacks as ``words, mask, sentence`` (what it did
+    as a ``NamedTuple`` before it had ``phrases``, which are read by name
+    only) and ``_replace(**fields)`` makes a changed copy.
 
     Attributes:
         words (Tensor): (B, L, C_t) one feature per token, [CLS]/[SEP]
@@ -61,6 +67,15 @@ class TextFeatures(NamedTuple):
         sentence (Tensor, optional): (B, C_t) the encoder's own sentence
             vector, or None when it has none (BERT's pooler is not used
             by LAVT/RMSIN). Defaults to None.
+        phrases (dict[str, TextFeatures], optional): Records of parts of
+            the expression, by name, each with ``words`` (B, L, C_t) and
+            ``mask`` (B, L) on the same L positions as the whole
+            expression, from an encoder that encodes parts separately
+            (FIANet's ``'object'`` and ``'position'`` passes of
+            :class:`~mmrrsis.models.text_encoders.PhraseBertTextEncoder`).
+            A part's mask may be all zeros (no such phrase in the
+            expression). None when the encoder has no parts. Defaults to
+            None.
         special (Tensor, optional): (B, L) bool, True at the encoder's
             special tokens (BERT: ``[CLS]``, ``[SEP]``), for components
             that weigh only the words of the expression (DiCoR's
@@ -71,7 +86,16 @@ class TextFeatures(NamedTuple):
     words: Tensor
     mask: Tensor
     sentence: Optional[Tensor] = None
+    phrases: Optional[Dict[str, 'TextFeatures']] = None
     special: Optional[Tensor] = None
+
+    def __iter__(self) -> Iterator[Optional[Tensor]]:
+        """``words, mask, sentence``."""
+        return iter((self.words, self.mask, self.sentence))
+
+    def _replace(self, **fields) -> 'TextFeatures':
+        """A copy with ``fields`` changed."""
+        return dataclasses.replace(self, **fields)
 
     def pool(self, pooling: str = 'masked_mean') -> Tensor:
         """The sentence vector a component asks for.
@@ -101,12 +125,39 @@ class TextFeatures(NamedTuple):
 
         Returns:
             TextFeatures: ``words``, ``mask`` (and ``sentence``,
-            ``special`` when there are) restricted to those rows.
+            ``phrases`` and ``special`` when there are) restricted to those
+            rows.
         """
+        phrases = None if self.phrases is None else {
+            name: part.rows(index)
+            for name, part in self.phrases.items()
+        }
         return TextFeatures(
             self.words[index], self.mask[index],
-            None if self.sentence is None else self.sentence[index],
+            None if self.sentence is None else self.sentence[index], phrases,
             None if self.special is None else self.special[index])
+
+    def phrase(self, name: str, owner: str) -> 'TextFeatures':
+        """The record of the part ``name``, or an error naming ``owner``.
+
+        Args:
+            name (str): A key of :attr:`phrases`, e.g. ``'object'``.
+            owner (str): The component that needs it (for the message).
+
+        Returns:
+            TextFeatures: ``words`` (B, L, C_t) and ``mask`` (B, L).
+
+        Raises:
+            KeyError: The encoder produced no such part.
+        """
+        if not self.phrases or name not in self.phrases:
+            have = sorted(self.phrases or {})
+            raise KeyError(
+                f'{owner} needs the text record\'s phrase "{name}", but the '
+                f'text encoder gave {have or "none"}: use a text encoder '
+                'that encodes it (e.g. PhraseBertTextEncoder with the '
+                'ObjectPositionPhrases transform in the pipeline).')
+        return self.phrases[name]
 
 
 class TextConditioned:
@@ -122,12 +173,7 @@ class TextConditioned:
     neck                      ``neck(feats, text) -> list[Tensor]``
     decode head               ``head.forward(feats, text) -> Tensor``
     ========================  =========================================
-
-    ``with_text`` stays True on every such class for code that still
-    checks that flag (e.g. ``mmrrsis.apis.has_text_encoder``).
     """
-
-    with_text = True
 
 
 class MultiScaleTextModule(BaseModule):

@@ -88,7 +88,7 @@ def test_outputs_are_normed_fused_maps_and_gates_feed_the_stream(helpers):
 def test_output_depends_on_words_not_on_padding(helpers):
     model = build()
     x = torch.randn(2, 3, 64, 64)
-    w, m = helpers.make_text(real=(6, 3), channels=32)[:2]
+    w, m, _ = helpers.make_text(real=(6, 3), channels=32)
     base = model(x, TextFeatures(w, m))
     w_pad = w.clone()
     w_pad[m == 0] = torch.randn(int((m == 0).sum()), 32)

@@ -17,7 +17,7 @@ def test_pwam_ignores_padding_exactly(num_heads, helpers):
     torch.manual_seed(0)
     pwam = PixelWordAttention(8, text_channels=16, num_heads=num_heads)
     x = torch.randn(2, 30, 8)
-    w, m = helpers.make_text()[:2]
+    w, m, _ = helpers.make_text()
     out = pwam(x, w, m)
     assert out.shape == (2, 30, 8)
     # other values at padded positions: same result
@@ -62,7 +62,7 @@ def test_multi_head_scale_matches_lavt_total_key_channels(helpers):
     pwam = PixelWordAttention(8, text_channels=16, num_heads=2)
     assert pwam.attn_scale == 'total' and pwam.scale == 8**-0.5
     x = torch.randn(2, 30, 8) * 3
-    w, m = helpers.make_text()[:2]
+    w, m, _ = helpers.make_text()
     expected = _reference_language_branch(pwam, x, w, m, 2, 8)
     vis = pwam.vis_proj(x)
     torch.testing.assert_close(

@@ -95,7 +95,7 @@ def text_record():
     special = torch.zeros(2, 7, dtype=torch.bool)
     special[:, 0] = True
     special[0, 4] = special[1, 2] = True
-    return TextFeatures(words, mask, None, special)
+    return TextFeatures(words, mask, special=special)
 
 
 def test_guide_boosts_the_winner_and_reweights_the_words():

@@ -19,7 +19,7 @@ def paper_neck(**kwargs):
 def test_paper_mode_shapes_and_text_dependence(helpers):
     neck = paper_neck()
     x = helpers.make_feats(CHANS)
-    w, m = helpers.make_text(channels=24, seed=1)[:2]
+    w, m, _ = helpers.make_text(channels=24, seed=1)
     outs = neck(x, TextFeatures(w, m))
     assert [o.shape for o in outs] == [f.shape for f in x]
     for o, f in zip(outs, x):
@@ -35,7 +35,7 @@ def test_paper_mode_shapes_and_text_dependence(helpers):
 def test_paper_mode_masked_mean_ignores_padding(helpers):
     neck = paper_neck()
     x = helpers.make_feats(CHANS)
-    w, m = helpers.make_text(channels=24, seed=1)[:2]
+    w, m, _ = helpers.make_text(channels=24, seed=1)
     w_pad = w.clone()
     w_pad[m == 0] = 50 * torch.randn(int((m == 0).sum()), 24)
     for a, b in zip(neck(x, TextFeatures(w, m)),
@@ -48,7 +48,7 @@ def test_paper_mode_masked_mean_ignores_padding(helpers):
 def test_paper_mode_every_parameter_gets_a_gradient(helpers):
     neck = paper_neck()
     x = helpers.make_feats(CHANS)
-    w, m = helpers.make_text(channels=24, seed=1)[:2]
+    w, m, _ = helpers.make_text(channels=24, seed=1)
     outs = neck(x, TextFeatures(w, m))
     sum((o * torch.randn_like(o)).sum() for o in outs).backward()
     for name, param in neck.named_parameters():
@@ -60,7 +60,7 @@ def test_paper_mode_cross_scale_exchange_reaches_shallow_pixels(helpers):
     through the guide tokens and through the top-down path."""
     neck = paper_neck()
     x = helpers.make_feats(CHANS)
-    w, m = helpers.make_text(channels=24, seed=1)[:2]
+    w, m, _ = helpers.make_text(channels=24, seed=1)
     base = neck(x, TextFeatures(w, m))[0]
     x_deep = list(x)
     x_deep[3] = x[3] + torch.randn_like(x[3])
@@ -76,7 +76,7 @@ def test_paper_mode_cross_scale_exchange_reaches_shallow_pixels(helpers):
 def test_paper_mode_selected_scales(helpers):
     neck = paper_neck(scales=(1, 2, 3))
     x = helpers.make_feats(CHANS)
-    w, m = helpers.make_text(channels=24, seed=1)[:2]
+    w, m, _ = helpers.make_text(channels=24, seed=1)
     outs = neck(x, TextFeatures(w, m))
     assert outs[0] is x[0]
     assert not torch.allclose(outs[1], x[1])
@@ -95,13 +95,9 @@ def test_paper_mode_layer_norms_are_named_norm():
             assert 'norm' in name, name
 
 
-def test_invalid_settings_and_old_mode_argument(helpers):
-    with pytest.raises(ValueError, match='LGCERSFMNeck'):
+def test_invalid_settings(helpers):
+    with pytest.raises(TypeError, match='mode'):  # one layout, no switch
         LGCENeck(mode='rsfm')
-    with pytest.raises(ValueError, match='no mode'):
-        LGCENeck(mode='crossvit')
-    # configs written for the one-class version name mode='paper'
-    assert paper_neck(mode='paper').scales == [0, 1, 2, 3]
     with pytest.raises(ValueError, match='feature maps'):
         paper_neck()(helpers.make_feats(CHANS)[:3],
                      helpers.make_text(channels=24, seed=1))

@@ -52,11 +52,24 @@ def test_features_mask_and_padding_policies():
     assert ids[0, 3] == encoder.tokenizer.sep_token_id
 
     longest = tiny_encoder(padding='longest').eval()
-    feats_l, mask_l = longest(texts)[:2]
+    feats_l, mask_l, _ = longest(texts)
     assert feats_l.shape == (2, 11, 32)
     torch.testing.assert_close(feats_l[1], feats[1, :11])
     # one expression as a plain str
     assert encoder('a car').words.shape == (1, 20, 32)
+
+
+def test_special_tokens_marked():
+    """TextFeatures.special: True at [CLS] and [SEP] only (DiCoR's guide
+    weighs the other real tokens); rows() keeps it."""
+    encoder = tiny_encoder().eval()
+    out = encoder(['a car', 'the red building'])
+    assert out.special.dtype == torch.bool and out.special.shape == (2, 20)
+    assert out.special[0].nonzero().flatten().tolist() == [0, 3]
+    assert out.special[1].nonzero().flatten().tolist() == [0, 4]
+    assert torch.equal(out.rows(slice(1, 2)).special, out.special[1:])
+    # a record built from hidden states alone does not claim any
+    assert encoder.features(out.words, out.mask).special is None
 
 
 LONG = 'one two three four five six seven eight'
@@ -194,7 +207,7 @@ def test_freezing_options_and_gradients():
     trainable = {n for n, p in encoder.named_parameters() if p.requires_grad}
     assert trainable and all(
         n.startswith('bert.encoder.layer.0.') for n in trainable)
-    feats, mask = encoder(['a car', 'the road'])[:2]
+    feats, mask, _ = encoder(['a car', 'the road'])
     (feats * mask[..., None]).sum().backward()
     for name, param in encoder.named_parameters():
         if name in trainable:

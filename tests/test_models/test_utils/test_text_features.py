@@ -42,7 +42,7 @@ def test_marker():
     class Reads(nn.Module, TextConditioned):
         pass
 
-    assert takes_text(Reads()) and Reads.with_text
+    assert takes_text(Reads())
     assert not takes_text(nn.Conv2d(1, 1, 1))
 
 

@@ -1,14 +1,11 @@
-"""Checkpoint files in a work dir: written atomically, found for resuming.
+"""Checkpoint files in a work dir: found for resuming (they are written
+with :func:`mmrrsis.utils.write_atomically`).
 
-- :func:`write_atomically`: write to a temporary file in the same folder,
-  flush it to disk, then ``os.replace`` it into place, so a kill at any
-  moment leaves either the old file or the complete new one;
 - :func:`find_resumable`: the newest checkpoint of a work dir that loads,
   starting with the one ``last_checkpoint`` names, with the reason each
   skipped one was skipped.
 """
 import glob
-import os
 import os.path as osp
 from typing import Callable, List, Optional, Tuple
 
@@ -19,51 +16,6 @@ NOT_RESUMABLE_PREFIXES = ('best_', )
 
 class ResumeError(RuntimeError):
     """No checkpoint of the work dir can be resumed."""
-
-
-def _fsync(path: str) -> None:
-    """Flush a file (or a folder's entries) to disk; best effort."""
-    flags = os.O_RDONLY
-    if osp.isdir(path):
-        flags |= getattr(os, 'O_DIRECTORY', 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:  # e.g. folders cannot be opened on Windows
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def write_atomically(out_dir: str, filename: str,
-                     write: Callable[[str], None]) -> str:
-    """Have ``write`` create ``out_dir/filename`` without a partial file.
-
-    Args:
-        out_dir (str): A local folder.
-        filename (str): The final name.
-        write (callable): Called with a temporary file name in ``out_dir``
-            (``.<filename>.tmp-<pid>``) that it must create.
-
-    Returns:
-        str: The final path.
-    """
-    final = osp.join(out_dir, filename)
-    tmp_name = f'.{osp.basename(filename)}.tmp-{os.getpid()}'
-    tmp = osp.join(osp.dirname(final), tmp_name)
-    try:
-        write(osp.relpath(tmp, out_dir))
-        _fsync(tmp)
-        os.replace(tmp, final)
-    except BaseException:
-        if osp.exists(tmp):
-            os.remove(tmp)
-        raise
-    _fsync(osp.dirname(final))
-    return final
 
 
 def resume_candidates(work_dir: str) -> Tuple[List[str], List[str]]:

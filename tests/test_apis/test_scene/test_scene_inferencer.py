@@ -10,17 +10,17 @@ import numpy as np
 import pytest
 import rasterio
 import shapely
-from rasterio.windows import Window
 
 from mmrrsis.apis import RRSISInferencer, SceneInferencer
-from mmrrsis.apis.scene import iter_polygons, window_spans
-from mmrrsis.apis.scene.scene_inferencer import upsample_rows
 from mmrrsis.datasets.band_scaling import BandScalingError
 from mmrrsis.datasets.synthetic.geo_scene import make_synthetic_geo_scene
+from mmrrsis.utils import window_spans
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
+    osp.abspath(__file__)))))
 LGCE_TINY = osp.join(ROOT, 'configs/tiny/lgce_swin-tiny_refsegrs-64x64.py')
 TEXTS = ['car', 'building along the road']
+PERCENTILE = dict(bands=(3, 2, 1), scale='percentile')
 CROP, STRIDE = 64, 42
 
 
@@ -177,34 +177,6 @@ def test_polygons_area_equals_mask_pixels(inferencer, scene, tmp_path):
     assert 'EPSG:32632' in info['crs']
 
 
-def test_polygons_join_across_strips(tmp_path):
-    """Strip-wise polygonisation gives the same polygons as one strip:
-    shapes that cross strip borders (a ring, a U, a diagonal) are merged,
-    holes kept."""
-    mask = np.zeros((40, 30), np.uint8)
-    cv2.circle(mask, (15, 20), 12, 1, 3)  # ring with a hole
-    mask[2:38, 2:4] = 1
-    mask[36:38, 2:12] = 1
-    mask[2:38, 10:12] = 1  # a U
-    for i in range(30):
-        mask[min(39, i + 5), i] = 1  # 4-disconnected diagonal pixels
-    path = str(tmp_path / 'm.tif')
-    with rasterio.open(path, 'w', driver='GTiff', width=30, height=40,
-                       count=1, dtype='uint8') as dst:
-        dst.write(mask, 1)
-    whole = list(iter_polygons(path, strip_rows=40))
-    for rows in (1, 3, 7):
-        parts = list(iter_polygons(path, strip_rows=rows))
-        assert sorted(p['pixels'] for p in parts) == sorted(
-            p['pixels'] for p in whole)
-        key = sorted(round(p['geometry'].area) for p in parts)
-        assert key == sorted(round(p['geometry'].area) for p in whole)
-        assert sum(p['pixels'] for p in parts) == int(mask.sum())
-        assert sum(p['geometry'].area for p in parts) == mask.sum()
-    num, _ = cv2.connectedComponents(mask, connectivity=4)
-    assert len(whole) == num - 1
-
-
 def test_min_area_and_simplify(inferencer, scene, tmp_path):
     full = _run(inferencer, scene['rgb8'], tmp_path / 'a', overview=False)
     small = _run(inferencer, scene['rgb8'], tmp_path / 'b', overview=False,
@@ -229,9 +201,9 @@ def test_uint16_minmax_equals_rgb8(inferencer, scene, tmp_path):
     rgb = _run(inferencer, scene['rgb8'], tmp_path / 'rgb', vectors=False,
                overview=False)
     res = _run(inferencer, scene['bgrn16'], tmp_path / 'u16',
-               vectors=False, overview=False, bands=(3, 2, 1),
-               scale='minmax', min_value=u16['min_value'],
-               max_value=u16['max_value'])
+               vectors=False, overview=False, scaling=dict(
+                   bands=(3, 2, 1), scale='minmax',
+                   min_value=u16['min_value'], max_value=u16['max_value']))
     for a, b in zip(rgb.masks, res.masks):
         np.testing.assert_array_equal(_read(a), _read(b))
 
@@ -245,8 +217,7 @@ def test_uint16_percentile_equals_rgb8(inferencer, stretched_scene,
     rgb = _run(inferencer, scene['rgb8'], tmp_path / 'rgb', vectors=False,
                overview=False)
     res = _run(inferencer, scene['bgrn16'], tmp_path / 'u16',
-               vectors=False, overview=False, bands=(3, 2, 1),
-               scale='percentile')
+               vectors=False, overview=False, scaling=PERCENTILE)
     rng = res.summary['scaling']['range']
     assert rng['low'] == scene['uint16']['min_value']
     assert rng['high'] == scene['uint16']['max_value']
@@ -262,8 +233,8 @@ def test_uint16_without_scaling_says_what_to_do(inferencer, scene,
     assert scene['bgrn16'] in msg and 'uint16' in msg and '4 band' in msg
     assert "scale='percentile'" in msg and 'bands=(3, 2, 1)' in msg
     with pytest.raises(BandScalingError, match='has 4 band'):
-        _run(inferencer, scene['bgrn16'], tmp_path, bands=(5, 2, 1),
-             scale='percentile')
+        _run(inferencer, scene['bgrn16'], tmp_path,
+             scaling=dict(bands=(5, 2, 1), scale='percentile'))
 
 
 def test_striped_geotiff_gives_the_same_masks(inferencer, scene, tmp_path):
@@ -318,7 +289,7 @@ def test_resume_continues_and_gives_the_same_outputs(inferencer, tmp_path):
     tall = make_synthetic_geo_scene(str(tmp_path / 'tall'), tiles=(7, 2),
                                     tile_size=64)
     fresh = _run(inferencer, tall['bgrn16'], tmp_path / 'fresh',
-                 bands=(3, 2, 1), scale='percentile', overview=False)
+                 scaling=PERCENTILE, overview=False)
     calls = []
 
     def stop_late(done, total):
@@ -328,15 +299,16 @@ def test_resume_continues_and_gives_the_same_outputs(inferencer, tmp_path):
 
     out = tmp_path / 'resumed'
     with pytest.raises(KeyboardInterrupt):
-        _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
-             scale='percentile', progress=stop_late)
-    record = json.load(open(out / '.scene_bgrn16.progress.json'))
+        _run(inferencer, tall['bgrn16'], out, scaling=PERCENTILE,
+             progress=stop_late)
+    record = json.load(
+        open(out / '.scene_bgrn16_parts' / 'rank0of1' / 'progress.json'))
     assert record['rows_done'] == 256 and not record['complete']
+    assert not (out / '.scene_bgrn16.progress.json').exists()
     total = calls[-1] + 3
     calls.clear()
-    result = _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
-                  scale='percentile', progress=lambda d, t: calls.append(d),
-                  overview=False)
+    result = _run(inferencer, tall['bgrn16'], out, scaling=PERCENTILE,
+                  progress=lambda d, t: calls.append(d), overview=False)
     assert result.summary['resumed_from_row'] == 256
     assert 0 < result.summary['windows_run'] < total
     assert calls[0] > 1
@@ -345,21 +317,21 @@ def test_resume_continues_and_gives_the_same_outputs(inferencer, tmp_path):
         np.testing.assert_array_equal(_read(a), _read(b))
     assert open(fresh.geojson).read() == open(result.geojson).read()
     # complete: a third call does not run the model again
-    again = _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
-                 scale='percentile', overview=False)
+    again = _run(inferencer, tall['bgrn16'], out, scaling=PERCENTILE,
+                 overview=False)
     assert again.summary['already_complete'] is True
     assert again.summary['windows_run'] == 0
     # an output removed since: starts over
     os.remove(result.masks[0])
-    redo = _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
-                scale='percentile', overview=False, vectors=False)
+    redo = _run(inferencer, tall['bgrn16'], out, scaling=PERCENTILE,
+                overview=False, vectors=False)
     assert redo.summary['resumed_from_row'] == 0
     assert redo.summary['windows_run'] == total
     np.testing.assert_array_equal(_read(redo.masks[0]), _read(fresh.masks[0]))
     # other settings: starts over
-    other = _run(inferencer, tall['bgrn16'], out, bands=(3, 2, 1),
-                 scale='percentile', percentiles=(1, 99), overview=False,
-                 vectors=False)
+    other = _run(inferencer, tall['bgrn16'], out,
+                 scaling=dict(PERCENTILE, percentiles=(1, 99)),
+                 overview=False, vectors=False)
     assert other.summary['resumed_from_row'] == 0
 
 
@@ -383,24 +355,6 @@ def test_gsd_resamples_and_maps_back(inferencer, scene, tmp_path):
     same = _run(inferencer, scene['rgb8'], tmp_path / 'same', gsd=1.04,
                 vectors=False, overview=False)
     assert same.summary['model_grid']['resampled'] is False
-
-
-def test_upsample_rows_is_bilinear_and_seamless(tmp_path):
-    coarse = np.random.default_rng(0).random((13, 17)).astype(np.float32)
-    path = str(tmp_path / 'c.tif')
-    with rasterio.open(path, 'w', driver='GTiff', width=17, height=13,
-                       count=1, dtype='float32') as dst:
-        dst.write(coarse, 1)
-    expected = cv2.resize(coarse, (68, 52), interpolation=cv2.INTER_LINEAR)
-    with rasterio.open(path) as src:
-        whole = upsample_rows(src, 0, 52, 4., 4., 68)
-        strips = np.concatenate(
-            [upsample_rows(src, y, min(y + 5, 52), 4., 4., 68)
-             for y in range(0, 52, 5)])
-        window = src.read(1, window=Window(0, 0, 17, 13))
-    np.testing.assert_allclose(whole, expected, atol=1e-5)
-    np.testing.assert_array_equal(strips, whole)
-    assert window.shape == (13, 17)
 
 
 def test_bad_input_is_named(inferencer, scene, tmp_path):
