@@ -23,6 +23,7 @@ from .model_config import (
 )
 from .pipeline import InferencePipeline, get_test_pipeline_cfg
 from .predictor import WindowPredictor
+from .prompt_bank import PromptBankBuildError, build_prompt_bank
 from .rrsis_inferencer import RRSISInferencer
 from .scene import SceneInferencer, SceneResult
 from .weights import (
@@ -40,5 +41,6 @@ __all__ = [
     'init_model', 'keeps_size', 'load_checkpoint_checked', 'load_config',
     'load_image', 'pair_inputs', 'prepare_for_checkpoint',
     'set_slide_inference', 'SceneInferencer', 'SceneResult', 'SCALING_KEYS',
-    'array_to_bgr', 'image_loader', 'WindowPredictor'
+    'array_to_bgr', 'image_loader', 'WindowPredictor',
+    'PromptBankBuildError', 'build_prompt_bank'
 ]

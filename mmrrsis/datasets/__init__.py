@@ -6,6 +6,7 @@ from .base_referring_dataset import (
 )
 from .dataset_wrappers import ShuffledTextDataset
 from .jsonl import JSONLReferringDataset
+from .prompt_bank import PromptBank, PromptBankDataset, PromptBankError
 from .refer import (
     GRefCOCODataset,
     ReferDataset,
@@ -38,5 +39,6 @@ __all__ = [
     'TEXT_MODES', 'REFSEGRS_CATEGORIES', 'find_category', 'normalize_text',
     'CleanText', 'LoadReferringAnnotations', 'PackRRSISInputs',
     'RandomSentence', 'ReferringRandomFlip', 'ShuffledTextDataset',
-    'UnsafePickleError', 'loads_plain'
+    'UnsafePickleError', 'loads_plain', 'PromptBank', 'PromptBankDataset',
+    'PromptBankError'
 ]

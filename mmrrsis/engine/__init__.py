@@ -21,6 +21,7 @@ from .split_evaluation import (
     parse_model_spec,
     split_test_config,
 )
+from .stage_hooks import BestCheckpointLinkHook, EpochSnapshotHook
 from .strategies import (
     STRATEGY_PRESETS,
     RRSISDeepSpeedStrategy,
@@ -31,7 +32,8 @@ from .strategies import (
 from .worker_seed import epoch_worker_init_fn
 
 __all__ = [
-    'AutocastOptimWrapper', 'DataNotFoundError', 'DistTimeoutError',
+    'AutocastOptimWrapper', 'BestCheckpointLinkHook', 'EpochSnapshotHook',
+    'DataNotFoundError', 'DistTimeoutError',
     'RRSISCheckpointHook', 'RRSISDeepSpeedStrategy',
     'RRSISEpochBasedTrainLoop', 'RRSISFSDPStrategy', 'RRSISFlexibleRunner',
     'RRSISLoggerHook', 'RRSISRunner', 'STRATEGY_PRESETS', 'ResumeError',

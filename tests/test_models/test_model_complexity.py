@@ -121,3 +121,47 @@ def test_get_flops_on_mmpretrain_backbones(helpers):
         p.numel() for p in model.backbone.fusion.parameters())
     assert fusion_flops > 0
     assert result['parts']['backbone'][1] > fusion_flops
+
+
+def test_fused_multi_head_attention_flops_are_counted(helpers):
+    """nn.MultiheadAttention in eval mode runs one fused op; counted as its
+    projections and attention products (what the training path counts)."""
+    tool = load_tool(helpers)
+    attn = torch.nn.MultiheadAttention(16, 4, batch_first=True).eval()
+
+    class SelfAttention(torch.nn.Module):
+
+        def __init__(self):
+            super().__init__()
+            self.attn = attn
+
+        def forward(self, x):
+            return self.attn(x, x, x, need_weights=False)[0]
+
+    x = torch.randn(2, 9, 16)
+    with torch.no_grad():
+        analyzer = FlopAnalyzer(SelfAttention().eval(), (x, ))
+        analyzer.set_op_handle('aten::_native_multi_head_attention',
+                               tool.mha_flop_handle)
+        fused = analyzer.total()
+    analyzer = FlopAnalyzer(SelfAttention().train(), (x, ))
+    analyzer.set_op_handle('aten::scaled_dot_product_attention',
+                           tool.sdpa_flop_handle)
+    assert fused == analyzer.total() == 2 * (4 * 9 * 16 * 16 + 2 * 9 * 9 *
+                                             16)
+
+
+def test_get_flops_on_tiny_dicor(helpers):
+    """The full DiCoR (guide, LVMSF, refiner) traces; the refiner's
+    convolutions at the input size are counted."""
+    tool = load_tool(helpers)
+    path = 'tiny/dicor_swin-tiny_refsegrs-64x64.py'
+    result = tool.main([osp.join(helpers.configs, path), '--shape', '64'])
+    cfg = helpers.leaf_model_cfg(path)
+    cfg['refiner']['init_cfg'] = None
+    model = helpers.build_model(cfg)
+    assert result['params'] == sum(p.numel() for p in model.parameters())
+    for part in ('localization_guide', 'refiner', 'neck'):
+        assert result['parts'][part][0] > 0
+    assert result['parts']['refiner'][1] > 0
+    assert result['parts']['localization_guide'][1] > 0

@@ -573,3 +573,117 @@ def test_lscm_weight_decay_is_the_references_l2(helpers):
                  'text_encoder.embedding.weight',
                  'text_encoder.lstm.weight_ih_l0'):
         assert decay[name] == 0, name
+
+
+DICOR = 'dicor/dicor-{}_refsegrs-480x480.py'
+
+
+def test_dicor_stage_recipes(helpers):
+    """DiCoR's scripts: coarse AdamW 3e-5 batch 8 40 epochs CE + Dice with
+    snapshots; refiner lr 1e-4 wd 1e-4 batch 16 40 epochs from the bank;
+    guide evidence 8e-4 / ranker 5e-4 wd 1e-4 40 epochs, coarse frozen;
+    joint 10 epochs, text norm 1e-4, LVMSF and decoder 1e-6, rest frozen;
+    each stage loading the previous one."""
+
+    def load(stage):
+        return Config.fromfile(
+            osp.join(helpers.configs, DICOR.format(stage)))
+
+    coarse = load('coarse_swin-b_1xb8-40e')
+    opt = coarse.optim_wrapper.optimizer
+    assert (opt.lr, opt.weight_decay) == (3e-5, 1e-2)
+    assert coarse.train_dataloader.batch_size == 8
+    assert coarse.train_cfg.max_epochs == 40
+    assert coarse.model.stage == 'coarse'
+    assert coarse.model.neck.type == 'VMSFNeck'
+    assert coarse.model.neck.num_blocks == 3
+    ce, dice = coarse.model.decode_head.loss_decode
+    assert (ce.class_weight, dice.reduction) == ([0.9, 1.1], 'mean')
+    hooks = {h.type: h for h in coarse.custom_hooks}
+    assert hooks['EpochSnapshotHook'].epochs == [10, 15, 20, 30, 39]
+    assert 'BestCheckpointLinkHook' in hooks
+    coarse_dir = 'work_dirs/dicor-coarse_swin-b_1xb8-40e_refsegrs-480x480'
+
+    refiner = load('refiner_swin-b_1xb16-40e')
+    assert refiner.load_from == coarse_dir + '/best.pth'
+    opt = refiner.optim_wrapper.optimizer
+    assert (opt.lr, opt.weight_decay) == (1e-4, 1e-4)
+    assert not refiner.optim_wrapper.paramwise_cfg
+    assert refiner.train_dataloader.batch_size == 16
+    dataset = refiner.train_dataloader.dataset
+    assert dataset.type == 'PromptBankDataset'
+    assert dataset.bank_dir == coarse_dir + '/prompt_bank'
+    assert dataset.dataset.type == 'RefSegRSDataset'
+    assert refiner.model.refiner.base_channels == 64
+    assert set(refiner.model.frozen) == {
+        'text_encoder', 'backbone', 'neck', 'decode_head'}
+
+    guide = load('guide_swin-b_1xb8-40e')
+    assert guide.load_from == coarse_dir + '/best.pth'
+    opt = guide.optim_wrapper.optimizer
+    assert (opt.lr, opt.weight_decay) == (5e-4, 1e-4)
+    evidence = guide.optim_wrapper.paramwise_cfg.custom_keys[
+        'localization_guide.evidence_head']
+    assert opt.lr * evidence.lr_mult == pytest.approx(8e-4)
+    assert guide.train_cfg.max_epochs == 40
+    assert guide.model.localization_guide.guide_text is False
+    assert {'backbone', 'neck', 'decode_head'} <= set(guide.model.frozen)
+
+    joint = load('joint_swin-b_1xb8-10e')
+    assert joint.load_from.endswith('dicor-guide_swin-b_1xb8-40e_'
+                                    'refsegrs-480x480/epoch_40.pth')
+    opt = joint.optim_wrapper.optimizer
+    assert (opt.lr, opt.weight_decay) == (1e-6, 1e-2)
+    text_norm = joint.optim_wrapper.paramwise_cfg.custom_keys[
+        'localization_guide.text_norm']
+    assert opt.lr * text_norm.lr_mult == pytest.approx(1e-4)
+    assert opt.weight_decay * text_norm.decay_mult == pytest.approx(1e-4)
+    assert joint.train_cfg.max_epochs == 10
+    assert joint.param_scheduler[0].end == 10
+    assert joint.train_dataloader.dataset.type == 'RefSegRSDataset'
+    assert joint.model.neck.type == 'LVMSFNeck'
+    # the reference's joint stage: LVMSF blocks from random init
+    assert joint.model.neck.carry_vmsf_blocks is False
+    assert joint.model.refiner.init_cfg.type == 'SafePretrained'
+    assert joint.model.test_cfg.refine is False
+    assert set(joint.model.frozen) == {
+        'text_encoder', 'backbone', 'localization_guide.evidence_head',
+        'localization_guide.ranker', 'refiner'}
+    full = Config.fromfile(
+        osp.join(helpers.configs, 'dicor/dicor_swin-b_refsegrs-480x480.py'))
+    assert full.model.test_cfg.refine and full.load_from is None
+    for cfg in (coarse, refiner, guide, joint, full):
+        assert cfg.default_scope == 'mmrrsis'
+        text = cfg.model.text_encoder
+        assert (text.max_tokens, text.truncation) == (20, 'reference')
+        assert text.frozen_layers == [10, 11]
+
+
+def test_dicor_swin_b_parameter_counts(helpers):
+    """Built offline: the coarse model 242,094,394 (LAVT + VMSF), the full
+    test model 303,842,463 (+ guide, LVMSF instead of VMSF, refiner)."""
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    for name, total in (('coarse_swin-b_1xb8-40e', 242_094_394),
+                        (None, 303_842_463)):
+        path = 'dicor/dicor_swin-b_refsegrs-480x480.py' if name is None \
+            else DICOR.format(name)
+        cfg = helpers.leaf_model_cfg(path)
+        cfg['text_encoder'].update(
+            pretrained=None, bert_config=dict(), vocab='mmrrsis-tiny')
+        cfg['backbone']['init_cfg'] = None
+        if cfg.get('refiner'):
+            cfg['refiner']['init_cfg'] = None
+        cfg['decode_head']['norm_cfg'] = dict(type='BN', requires_grad=True)
+        model = helpers.build_model(cfg)
+        assert count(model) == total
+        assert count(model.text_encoder) == 108_891_648
+        if name is None:
+            assert count(model.localization_guide) == 1_630_723
+            assert count(model.refiner) == 31_038_274
+            assert count(model.neck) == 43_433_952
+        else:
+            assert count(model.neck) == 14_354_880
+        del model

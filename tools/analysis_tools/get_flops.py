@@ -75,6 +75,24 @@ def sdpa_flop_handle(inputs, outputs) -> int:
     return rows * k[-2] * (q[-1] + v[-1])
 
 
+def mha_flop_handle(inputs, outputs) -> int:
+    """FLOPs of ``aten::_native_multi_head_attention`` (the fused path that
+    ``nn.MultiheadAttention`` takes in eval mode; mmengine has none).
+
+    Inputs (query, key, value, embed_dim, ...): the q, k, v projections
+    ``(N_q + 2 N_k) E^2``, ``Q K^T`` and ``A V`` ``2 N_q N_k E``, the output
+    projection ``N_q E^2``, per batch element.
+    """
+    from mmengine.analysis.jit_handles import get_shape
+    query, key = get_shape(inputs[0]), get_shape(inputs[1])
+    batch = 1
+    for size in query[:-2]:
+        batch *= size
+    n_q, n_k, dim = query[-2], key[-2], query[-1]
+    return batch * (2 * n_q * dim * dim + 2 * n_k * dim * dim +
+                    2 * n_q * n_k * dim)
+
+
 class _ForwardWithText(nn.Module):
     """Wrap a segmentor so that a trace sees ``forward(image)`` only."""
 
@@ -143,6 +161,8 @@ def count(config: str,
         analyzer = FlopAnalyzer(wrapper, (image, ))
         analyzer.set_op_handle(
             'aten::scaled_dot_product_attention', sdpa_flop_handle)
+        analyzer.set_op_handle('aten::_native_multi_head_attention',
+                               mha_flop_handle)
         analyzer.unsupported_ops_warnings(False)
         analyzer.uncalled_modules_warnings(False)
         analyzer.tracer_warnings('none')

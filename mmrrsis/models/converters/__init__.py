@@ -1,8 +1,8 @@
 """Converters of reference checkpoints into mmrrsis' keys: one key map per
 model family (:mod:`.lavt`, :mod:`.rmsin`, :mod:`.fianet`,
-:mod:`.rsrefseg2`, ...) and what they share (:mod:`.common`: safe
-reading, the reference's saved arguments and the config requirements they
-set, atomic writing, the command line of
+:mod:`.rsrefseg2`, :mod:`.dicor`, ...) and what they share
+(:mod:`.common`: safe reading, the reference's saved arguments and the
+config requirements they set, atomic writing, the command line of
 ``tools/model_converters/<model>2mmrrsis.py``) (contract C2)."""
 from .common import (
     ConfigRequirementError,
@@ -16,6 +16,15 @@ from .common import (
     requirement,
     save_converted,
     strip_module,
+)
+from .dicor import (
+    DiCoRConversionError,
+    check_expected_cfg,
+    check_loads_into,
+    checkpoint_kind,
+    convert_dicor,
+    convert_dicor_files,
+    dicor_expected_cfg,
 )
 from .fianet import (
     config_mismatches,
@@ -47,5 +56,8 @@ __all__ = [
     'converter_cli', 'fianet_config_options', 'lavt_requirements',
     'merge_lora_weights', 'parse_mha', 'parse_reference_args',
     'patch_merging_order', 'read_reference', 'reference_args', 'requirement',
-    'sam2_to_transformers', 'save_converted', 'strip_module', 'window_of'
+    'sam2_to_transformers', 'save_converted', 'strip_module', 'window_of',
+    'DiCoRConversionError', 'check_expected_cfg', 'check_loads_into',
+    'checkpoint_kind', 'convert_dicor', 'convert_dicor_files',
+    'dicor_expected_cfg'
 ]

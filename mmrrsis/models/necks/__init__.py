@@ -9,8 +9,10 @@ from .text_aware_multiscale_enhancement import (
     TextAwareMultiScaleEnhancement,
     TMEMBlock,
 )
+from .vmsf import LVMSFBlock, LVMSFNeck, VMSFBlock, VMSFNeck
 
 __all__ = [
     'BaseTextNeck', 'CrossScaleInteraction', 'LAVTFusionNeck', 'LGCENeck',
-    'LGCERSFMNeck', 'TextAwareMultiScaleEnhancement', 'TMEMBlock'
+    'LGCERSFMNeck', 'TextAwareMultiScaleEnhancement', 'TMEMBlock',
+    'LVMSFBlock', 'LVMSFNeck', 'VMSFBlock', 'VMSFNeck'
 ]

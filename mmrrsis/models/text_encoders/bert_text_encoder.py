@@ -345,24 +345,32 @@ class BertTextEncoder(HFTextEncoder):
         Returns:
             TextFeatures: ``words`` (B, L, C_t) last hidden layer,
             ``mask`` (B, L) float with 1 for real tokens, ``sentence``
-            (B, C_t) or None (see ``sentence``).
+            (B, C_t) or None (see ``sentence``), ``special`` (B, L) True
+            at ``[CLS]`` and ``[SEP]``.
         """
         frozen = not any(p.requires_grad for p in self.bert.parameters())
         with torch.no_grad() if frozen else nullcontext():
             outputs = self.bert(
                 input_ids=input_ids, attention_mask=attention_mask)
-        return self.features(outputs.last_hidden_state, attention_mask)
+        return self.features(outputs.last_hidden_state, attention_mask,
+                             input_ids)
 
-    def features(self, words: Tensor, attention_mask: Tensor) -> TextFeatures:
+    def features(self,
+                 words: Tensor,
+                 attention_mask: Tensor,
+                 input_ids: Optional[Tensor] = None) -> TextFeatures:
         """The record of BERT's output.
 
         Args:
             words (Tensor): (B, L, C_t) last hidden layer.
             attention_mask (Tensor): (B, L), 1 for real tokens.
+            input_ids (Tensor, optional): (B, L) the token ids, to mark the
+                special tokens. Defaults to None (``special`` is None).
 
         Returns:
-            TextFeatures: ``words``, ``mask`` (float) and ``sentence``
-            (see ``sentence``).
+            TextFeatures: ``words``, ``mask`` (float), ``sentence`` (see
+            ``sentence``) and ``special`` ((B, L) True at ``[CLS]`` and
+            ``[SEP]``; None without ``input_ids``).
         """
         mask = attention_mask.to(words.dtype)
         sentence = None
@@ -370,7 +378,11 @@ class BertTextEncoder(HFTextEncoder):
             sentence = words[:, 0]
         elif self.sentence is not None:
             sentence = pool_words(words, mask, self.sentence)
-        return TextFeatures(words, mask, sentence)
+        special = None
+        if input_ids is not None:
+            special = (input_ids == self.tokenizer.cls_token_id) | (
+                input_ids == self.tokenizer.sep_token_id)
+        return TextFeatures(words, mask, sentence, special=special)
 
     def forward(self, texts: Union[str, List[str]]) -> TextFeatures:
         """Encode raw expressions.

@@ -152,5 +152,5 @@ class PhraseBertTextEncoder(BertTextEncoder):
             for name, words, mask in zip(self.phrase_names, hidden[1:],
                                          masks[1:])
         }
-        return self.features(hidden[0], attention_mask)._replace(
+        return self.features(hidden[0], attention_mask, input_ids)._replace(
             phrases=phrases)

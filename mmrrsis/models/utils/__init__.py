@@ -31,6 +31,7 @@ from .progressive_comprehension import (
     TextGuidedExchange,
     WordRoleClassifier,
 )
+from .safe_pretrained import SafePretrainedInit
 from .text_features import (
     POOLINGS,
     MultiScaleTextModule,
@@ -49,5 +50,5 @@ __all__ = [
     'ConvLSTM', 'ConvLSTMCell', 'GraphConv', 'NodeLayerNorm', 'MutanFusion',
     'SameConv2d', 'l2_normalize', 'spatial_coordinates', 'WORD_ROLES',
     'SpatialRelationGraph', 'TextGuidedExchange', 'WordRoleClassifier',
-    'WordGraphContext'
+    'WordGraphContext', 'SafePretrainedInit'
 ]

@@ -83,6 +83,11 @@ class TextFeatures:
             ``use_parse``: 1 between a word and its head in the dependency
             parse, a small weight between other words, 0 at padding).
             None otherwise. Defaults to None.
+        special (Tensor, optional): (B, L) bool, True at the encoder's
+            special tokens (BERT: ``[CLS]``, ``[SEP]``), for components
+            that weigh only the words of the expression (DiCoR's
+            localization guide). None when the encoder does not say.
+            Defaults to None.
     """
 
     words: Tensor
@@ -90,6 +95,7 @@ class TextFeatures:
     sentence: Optional[Tensor] = None
     phrases: Optional[Dict[str, 'TextFeatures']] = None
     graph: Optional[Tensor] = None
+    special: Optional[Tensor] = None
 
     def __post_init__(self) -> None:
         if self.graph is not None and tuple(self.graph.shape) != (
@@ -134,7 +140,8 @@ class TextFeatures:
 
         Returns:
             TextFeatures: ``words``, ``mask`` (and ``sentence``,
-            ``phrases`` and ``graph`` when there are) restricted to those
+            ``phrases``, ``graph`` and ``special`` when there are)
+            restricted to those
             rows.
         """
         phrases = None if self.phrases is None else {
@@ -144,7 +151,8 @@ class TextFeatures:
         return TextFeatures(
             self.words[index], self.mask[index],
             None if self.sentence is None else self.sentence[index], phrases,
-            None if self.graph is None else self.graph[index])
+            graph=None if self.graph is None else self.graph[index],
+            special=None if self.special is None else self.special[index])
 
     def phrase(self, name: str, owner: str) -> 'TextFeatures':
         """The record of the part ``name``, or an error naming ``owner``.

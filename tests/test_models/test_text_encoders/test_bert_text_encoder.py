@@ -59,6 +59,19 @@ def test_features_mask_and_padding_policies():
     assert encoder('a car').words.shape == (1, 20, 32)
 
 
+def test_special_tokens_marked():
+    """TextFeatures.special: True at [CLS] and [SEP] only (DiCoR's guide
+    weighs the other real tokens); rows() keeps it."""
+    encoder = tiny_encoder().eval()
+    out = encoder(['a car', 'the red building'])
+    assert out.special.dtype == torch.bool and out.special.shape == (2, 20)
+    assert out.special[0].nonzero().flatten().tolist() == [0, 3]
+    assert out.special[1].nonzero().flatten().tolist() == [0, 4]
+    assert torch.equal(out.rows(slice(1, 2)).special, out.special[1:])
+    # a record built from hidden states alone does not claim any
+    assert encoder.features(out.words, out.mask).special is None
+
+
 LONG = 'one two three four five six seven eight'
 
 
