@@ -145,3 +145,31 @@ def test_default_file_and_errors(tmp_path, jsonl_copies):
                               data_root=copy, pipeline=[])
     with pytest.raises(FileNotFoundError, match='JSON lines file not found'):
         JSONLReferringDataset(dataset='rrsisd', split='val', data_root=copy)
+
+
+@pytest.mark.parametrize('name', ['rrsisd', 'risbench'])
+def test_dicor_stage_configs_read_what_dicor_reads(jsonl_copies, name):
+    """DiCoR's RRSIS-D / RISBench stage configs read every split as its
+    loader does (its excluded files left out), and their training set is
+    one the prompt bank can be built from (no random step)."""
+    from mmrrsis.apis.prompt_bank import training_dataset_cfg
+    root, _ = jsonl_copies[name]
+    repo = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+    cfg = Config.fromfile(
+        osp.join(repo, 'configs', 'dicor',
+                 f'dicor-coarse_swin-b_1xb8-40e_{name}-480x480.py'))
+    assert training_dataset_cfg(cfg)['exclude_files'] == 'dicor'
+    for split in ('train', 'val', 'test'):
+        ds_cfg = cfg[f'{split}_dataloader']['dataset']
+        ds_cfg.update(data_root=root, pipeline=cfg.test_pipeline)
+        ds = DATASETS.build(ds_cfg)
+        dicor = _dicor_reads(
+            osp.join(root, 'datainfo', f'{name}_{split}.jsonl'))
+        assert len(ds) == len(dicor)
+        if (name, split) == ('rrsisd', 'train'):
+            assert ds.excluded == 1  # the copy holds one of DiCoR's 27
+        for i, (file_name, sent, mask) in enumerate(dicor):
+            assert osp.basename(ds.get_data_info(i)['img_path']) == file_name
+            assert ds.get_data_info(i)['text'] == sent
+            gt = ds[i]['data_samples'].gt_sem_seg.data[0].numpy()
+            np.testing.assert_array_equal(gt, mask)

@@ -225,10 +225,12 @@ def test_rmsin_swin_b_parameter_count(helpers):
 @pytest.mark.parametrize('dataset, lr, epochs, t_max', [
     ('refsegrs', 2e-4, 600, 1200),
     ('rrsisd', 1e-4, 300, 390),
+    ('risbench', 1e-4, 300, 390),
 ])
 def test_rsrefseg2_recipe(dataset, lr, epochs, t_max, helpers):
     """RSRefSeg2's configs read as KyanChen/RSRefSeg2's
-    configs_RSRefSeg2/{refsegrs,rrsisd}_training.py."""
+    configs_RSRefSeg2/{refsegrs,rrsisd,risbench}_training.py (RISBench from
+    the datainfo JSON lines, as its loader reads it)."""
     cfg = Config.fromfile(
         osp.join(helpers.configs, 'rsrefseg2',
                  f'rsrefseg2_sam2.1-l_siglip2-so400m_b8-{epochs}e_'
@@ -260,6 +262,13 @@ def test_rsrefseg2_recipe(dataset, lr, epochs, t_max, helpers):
     assert [loss.loss_weight for loss in model.decode_head.loss_decode
             ] == [5.0, 5.0]
     assert cfg.default_hooks.checkpoint.save_best == 'mIoU'
+    if dataset == 'risbench':
+        for split in ('train', 'val', 'test'):
+            data = cfg[f'{split}_dataloader'].dataset
+            assert (data.type, data.dataset, data.split) == (
+                'JSONLReferringDataset', 'risbench', split)
+            assert set(data) == {'type', 'dataset', 'data_root', 'split',
+                                 'pipeline'}
 
 
 def test_rsrefseg2_synthetic_twin_builds(helpers):
@@ -657,6 +666,60 @@ def test_dicor_stage_recipes(helpers):
         text = cfg.model.text_encoder
         assert (text.max_tokens, text.truncation) == (20, 'reference')
         assert text.frozen_layers == [10, 11]
+
+
+@pytest.mark.parametrize('name,tokens', [('rrsisd', 22), ('risbench', 50)])
+def test_dicor_stages_on_rrsisd_and_risbench(helpers, name, tokens):
+    """DiCoR's scripts run every stage with the dataset as an argument and
+    the RefSegRS settings otherwise: each stage config is its RefSegRS
+    twin with the set's datainfo JSON lines (as DiCoR's loader reads them,
+    its left-out files excluded), its token limit, and this set's work
+    dirs."""
+    stages = ('coarse_swin-b_1xb8-40e', 'refiner_swin-b_1xb16-40e',
+              'guide_swin-b_1xb8-40e', 'joint_swin-b_1xb8-10e')
+
+    def load(stage, dataset):
+        path = (f'dicor/dicor_swin-b_{dataset}-480x480.py' if stage is None
+                else f'dicor/dicor-{stage}_{dataset}-480x480.py')
+        return Config.fromfile(osp.join(helpers.configs, path))
+
+    def plain(cfg):
+        return {k: cfg[k] for k in ('model', 'optim_wrapper', 'train_cfg',
+                                    'param_scheduler', 'custom_hooks')
+                if k in cfg}
+
+    def datasets(cfg):
+        train = cfg.train_dataloader.dataset
+        if train.type == 'PromptBankDataset':
+            train = train.dataset
+        return [train, cfg.val_dataloader.dataset,
+                cfg.test_dataloader.dataset]
+
+    for stage in stages + (None, ):
+        ours, twin = load(stage, name), load(stage, 'refsegrs')
+        mine, theirs = plain(ours), plain(twin)
+        assert mine['model'].pop('text_encoder').max_tokens == tokens
+        theirs['model'].pop('text_encoder')
+        refiner = mine['model'].get('refiner') or {}
+        if (refiner.get('init_cfg') or {}).get('checkpoint'):
+            assert name in refiner['init_cfg']['checkpoint']
+            assert 'refsegrs' in theirs['model']['refiner']['init_cfg'][
+                'checkpoint']
+            refiner['init_cfg'].pop('checkpoint')
+            theirs['model']['refiner']['init_cfg'].pop('checkpoint')
+        assert mine == theirs, stage
+        assert ours.train_dataloader.batch_size == \
+            twin.train_dataloader.batch_size
+        for split, dataset in zip(('train', 'val', 'test'), datasets(ours)):
+            assert (dataset.type, dataset.dataset, dataset.split) == (
+                'JSONLReferringDataset', name, split)
+            assert dataset.exclude_files == 'dicor'
+            assert dataset.ann_file is None and dataset.data_prefix is None
+        if ours.load_from:
+            assert f'_{name}-480x480/' in ours.load_from
+        if ours.train_dataloader.dataset.type == 'PromptBankDataset':
+            assert f'_{name}-480x480/prompt_bank' in \
+                ours.train_dataloader.dataset.bank_dir
 
 
 def test_dicor_swin_b_parameter_counts(helpers):

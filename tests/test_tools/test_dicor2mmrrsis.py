@@ -14,7 +14,9 @@ from mmengine.registry import DefaultScope
 
 from mmrrsis.compat import load_checkpoint_file
 from mmrrsis.models.converters import (
+    ConfigRequirementError,
     DiCoRConversionError,
+    check_config_requirements,
     check_expected_cfg,
     check_loads_into,
     checkpoint_kind,
@@ -215,6 +217,14 @@ def test_cli_writes_meta_and_checks_the_config(tmp_path, capsys):
     assert meta['expected_cfg']['model.text_encoder.max_tokens'] == 20
     assert meta['reference_args']['dataset'] == 'refsegrs'
     assert meta['converted_from'] == [joint, refiner]
+    # every loader checks the saved args (init_model, test.py, load_from)
+    options = {r['option']: r['value'] for r in meta['config_requirements']}
+    assert options['model.backbone.window_size'] == 12
+    assert options['model.text_encoder.max_tokens'] == 20
+    with pytest.raises(ConfigRequirementError,
+                       match=r'model.text_encoder.max_tokens must be 20'):
+        check_config_requirements(
+            meta, dict(model=dict(text_encoder=dict(max_tokens=22))), out)
     assert any(k.startswith('refiner.') for k in saved['state_dict'])
     assert 'trained with model.backbone.window_size=12' in \
         capsys.readouterr().out

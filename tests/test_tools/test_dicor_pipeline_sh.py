@@ -102,7 +102,9 @@ def has_key(cfg, dotted):
 
 
 @pytest.mark.parametrize('dataset,scale', [('synthetic', 'swin-mini'),
-                                           ('refsegrs', 'swin-b')])
+                                           ('refsegrs', 'swin-b'),
+                                           ('rrsisd', 'swin-b'),
+                                           ('risbench', 'swin-b')])
 def test_all_steps_in_order(tmp_path, fake_python, dataset, scale):
     proc, records = run_pipeline(tmp_path, fake_python, dataset, '1',
                                  '--amp')
@@ -118,6 +120,7 @@ def test_all_steps_in_order(tmp_path, fake_python, dataset, scale):
     stages = ['coarse', 'coarse', 'refiner', 'guide', 'joint', 'dicor_']
     for config, stage in zip(configs, stages):
         assert stage in config and scale in config, (stage, config)
+        assert dataset in config, (dataset, config)
         assert osp.isfile(osp.join(REPO, config)), config
     work = str(tmp_path / 'work')
     coarse, refiner, guide, joint = records[0], *records[2:5]

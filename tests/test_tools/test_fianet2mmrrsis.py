@@ -14,6 +14,8 @@ from mmengine import Config
 from mmengine.registry import DefaultScope
 
 from mmrrsis.models.converters import (
+    ConfigRequirementError,
+    check_config_requirements,
     config_mismatches,
     convert_fianet,
     fianet_config_options,
@@ -142,6 +144,12 @@ def test_cli_reads_weights_only_and_records_the_arguments(tmp_path, capsys):
     assert meta['converted_from'] == str(src)
     assert meta['reference_args']['dataset'] == 'refsegrs'
     assert meta['config_options']['model.neck.num_blocks'] == 1
+    # the same options are checked by every loader of mmrrsis
+    check_config_requirements(meta, Config.fromfile(TINY), str(dst))
+    with pytest.raises(ConfigRequirementError,
+                       match=r'model.neck.num_blocks must be 1'):
+        check_config_requirements(
+            meta, dict(model=dict(neck=dict(num_blocks=3))), str(dst))
     model = tiny_fianet()
     model.load_state_dict(saved['state_dict'], strict=True)
     # a config the weights do not fit is refused, naming the option

@@ -9,6 +9,9 @@
 # Usage:
 #   bash tools/misc/dicor_pipeline.sh synthetic        # CPU, generated data
 #   bash tools/misc/dicor_pipeline.sh refsegrs [GPUS]  # the paper's settings
+#   bash tools/misc/dicor_pipeline.sh rrsisd [GPUS]    # the same on RRSIS-D
+#   bash tools/misc/dicor_pipeline.sh risbench [GPUS]  # and on RISBench
+#     (these two read the datainfo JSON lines, as DiCoR's loader does)
 # Environment: WORK (work_dirs/dicor_<set>): one folder per stage under it;
 # FROM (1): the first step to run (a stopped pipeline continues with
 # FROM=<step>; a stopped training continues with its own --resume);
@@ -29,13 +32,14 @@ case "$SET" in
     GUIDE=$C/dicor-guide_swin-mini_1xb8-10e_synthetic-128x128.py
     JOINT=$C/dicor-joint_swin-mini_1xb8-4e_synthetic-128x128.py
     FULL=$C/dicor_swin-mini_synthetic-128x128.py ;;
-  refsegrs)
+  refsegrs|rrsisd|risbench)
     COARSE=$C/dicor-coarse_swin-b_1xb8-40e_${SET}-480x480.py
     REFINER=$C/dicor-refiner_swin-b_1xb16-40e_${SET}-480x480.py
     GUIDE=$C/dicor-guide_swin-b_1xb8-40e_${SET}-480x480.py
     JOINT=$C/dicor-joint_swin-b_1xb8-10e_${SET}-480x480.py
     FULL=$C/dicor_swin-b_${SET}-480x480.py ;;
-  *) echo "unknown set '$SET' (synthetic, refsegrs)" >&2; exit 2 ;;
+  *) echo "unknown set '$SET' (synthetic, refsegrs, rrsisd, risbench)" >&2
+     exit 2 ;;
 esac
 
 train() {  # CONFIG WORK_DIR [--cfg-options ...]

@@ -25,6 +25,7 @@ from .dicor import (
     convert_dicor,
     convert_dicor_files,
     dicor_expected_cfg,
+    dicor_requirements,
 )
 from .fianet import (
     config_mismatches,
@@ -59,5 +60,5 @@ __all__ = [
     'sam2_to_transformers', 'save_converted', 'strip_module', 'window_of',
     'DiCoRConversionError', 'check_expected_cfg', 'check_loads_into',
     'checkpoint_kind', 'convert_dicor', 'convert_dicor_files',
-    'dicor_expected_cfg'
+    'dicor_expected_cfg', 'dicor_requirements'
 ]

@@ -29,10 +29,11 @@ import os
 import os.path as osp
 import re
 from collections import OrderedDict
-from typing import Dict, Mapping, Optional
+from typing import Dict, List, Mapping, Optional
 
 import torch
 
+from .common import requirement
 from .lavt import convert_lavt
 from .rmsin import _rename
 
@@ -327,6 +328,24 @@ def _cfg_value(cfg, dotted: str):
     return node
 
 
+def dicor_requirements(expected: Mapping[str, object]) -> List[dict]:
+    """:func:`dicor_expected_cfg` as the ``config_requirements`` that every
+    loader of mmrrsis checks (``init_model``, ``tools/test.py``,
+    ``load_from``: :func:`.common.check_config_requirements`), so
+    converted weights are refused by a config of another setting, not only
+    by the converter's ``--config`` check.
+
+    The guide's ``alpha`` is left out: a config without the guide (the
+    coarse model) cannot load a guided checkpoint strictly anyway.
+    """
+    return [
+        requirement(key, value, f'DiCoR saved args ({key.split(".")[-1]})',
+                    default=_DEFAULTS.get(key))
+        for key, value in expected.items()
+        if not key.startswith('model.localization_guide.')
+    ]
+
+
 def check_expected_cfg(expected: Mapping[str, object], cfg,
                        source: str = 'the checkpoint') -> None:
     """Refuse a config that differs from what a checkpoint was trained
@@ -455,7 +474,8 @@ def convert_dicor_files(src: str,
         converted_from=[p for p in (src, refiner, guide) if p],
         reference_args={k: v for k, v in args.items()
                         if isinstance(v, (str, int, float, bool, type(None)))},
-        expected_cfg=expected)
+        expected_cfg=expected,
+        config_requirements=dicor_requirements(expected))
     if osp.dirname(dst):
         os.makedirs(osp.dirname(dst), exist_ok=True)
     write_atomically(
@@ -469,5 +489,5 @@ def convert_dicor_files(src: str,
 __all__ = [
     'DiCoRConversionError', 'MAX_TOKENS', 'SWIN_TYPES', 'check_expected_cfg',
     'check_loads_into', 'checkpoint_kind', 'convert_dicor',
-    'convert_dicor_files', 'dicor_expected_cfg'
+    'convert_dicor_files', 'dicor_expected_cfg', 'dicor_requirements'
 ]

@@ -28,7 +28,7 @@ from torch import Tensor
 
 from mmrrsis.compat import REFERENCE_GLOBALS, load_checkpoint_file
 
-from .common import save_converted
+from .common import requirement, save_converted
 from .lavt import convert_lavt
 
 #: FIANet's names of LAVT's per-stage modules -> LAVT's.
@@ -322,7 +322,12 @@ def convert_fianet_file(src: str,
             k: v
             for k, v in _args_of(checkpoint).items() if isinstance(v, plain)
         },
-        config_options=options)
+        config_options=options,
+        # checked by every loader (init_model, tools/test.py, load_from)
+        config_requirements=[
+            requirement(key, value, 'FIANet saved args / weight shapes')
+            for key, value in options.items() if key.startswith('model.')
+        ])
     save_converted(state_dict, dst, src, meta=meta)
     return meta
 
