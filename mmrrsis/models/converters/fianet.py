@@ -171,7 +171,11 @@ def convert_fianet(checkpoint: Mapping,
             key = re.sub(rf'^(backbone\.layers\.\d+)\.{theirs}\.',
                          rf'\1.{ours}.', key)
         lavt[key] = value
-    converted = convert_lavt(dict(model=lavt), bert_state)
+    # the heads were checked by fianet_config_options: hand them on, so
+    # the LAVT part does not warn that the arguments are unknown
+    converted = convert_lavt(
+        dict(model=lavt), bert_state,
+        reference_args=dict(mha=_args_of(checkpoint).get('mha') or ''))
     converted.update(own)
     return converted
 
