@@ -13,14 +13,35 @@ from dataclasses import dataclass
 from typing import Callable, List, Optional, Tuple
 
 import numpy as np
+import torch
 from mmengine.utils import ProgressBar
 
 from mmrrsis.utils import window_spans
 
+from ..inference import as_pair
+from ..pipeline import resize_scale
 from .blend import RowBuffer, blend_weights
 from .write import BLOCK
 
 ProgressFn = Callable[[int, int], None]
+
+
+def training_size(model: torch.nn.Module) -> Tuple[int, int]:
+    """The (h, w) a model was trained at: its slide ``crop_size``, else the
+    ``Resize`` scale of its config's test pipeline.
+
+    Raises:
+        ValueError: Neither is there.
+    """
+    test_cfg = getattr(model, 'test_cfg', None) or {}
+    if test_cfg.get('mode') == 'slide' and test_cfg.get('crop_size'):
+        return as_pair(test_cfg['crop_size'], 'crop_size')
+    size = resize_scale(model.cfg)
+    if size is None:
+        raise ValueError('Cannot tell the training size of the model (no '
+                         'slide crop_size, no Resize in the test pipeline); '
+                         'pass crop_size.')
+    return size
 
 
 @dataclass

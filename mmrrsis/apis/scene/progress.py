@@ -61,4 +61,32 @@ class RunState:
                             **fields))
 
 
-__all__ = ['RunState', 'file_fingerprint']
+def run_fingerprint(job, source, plan, config: Optional[str],
+                    weights: Optional[str], precision: str) -> dict:
+    """What a scene run's outputs depend on; a run resumes only with the
+    same (the scene, config and weights files, texts, window plan,
+    precision, band scaling and range, grid).
+
+    Args:
+        job (SceneJob): The call's resolved arguments.
+        source (SceneSource): The open scene.
+        plan (WindowPlan): The window grid and blending.
+        config (str, optional): The config file.
+        weights (str, optional): The checkpoint file.
+        precision (str): ``'fp32'``, ``'bf16'`` or ``'fp16'``.
+    """
+    return dict(
+        scene=file_fingerprint(job.scene),
+        config=file_fingerprint(config),
+        weights=file_fingerprint(weights),
+        texts=job.texts,
+        crop_size=plan.crop,
+        stride=plan.stride,
+        blend=[plan.blend, plan.blend_floor],
+        precision=precision,
+        scaling=job.scaling.to_dict(),
+        range=source.range.to_dict() if source.range else None,
+        grid=[source.height, source.width])
+
+
+__all__ = ['RunState', 'file_fingerprint', 'run_fingerprint']

@@ -27,7 +27,6 @@ import warnings
 from pathlib import Path
 from typing import Optional, Sequence, Tuple, Union
 
-import torch
 from mmengine.config import Config
 from mmengine.dist import barrier
 from mmengine.utils import mkdir_or_exist
@@ -38,33 +37,15 @@ from mmrrsis.utils import check_precision
 
 from ..inference import as_pair, init_model
 from ..inputs import ScalingType, pair_inputs
-from ..pipeline import InferencePipeline, config_scaling, resize_scale
+from ..pipeline import InferencePipeline, config_scaling
 from ..predictor import WindowPredictor
 from .blend import BLEND_MODES
 from .parts import SceneJob, assemble_parts, predict_part
-from .predict import ProgressFn, WindowPlan, with_bar
-from .progress import RunState, file_fingerprint
+from .predict import ProgressFn, WindowPlan, training_size, with_bar
+from .progress import RunState, run_fingerprint
 from .report import SceneResult, report, write_summary
 from .source import SceneSource, import_rasterio
 from .write import BLOCK
-
-
-def training_size(model: torch.nn.Module) -> Tuple[int, int]:
-    """The (h, w) a model was trained at: its slide ``crop_size``, else the
-    ``Resize`` scale of its config's test pipeline.
-
-    Raises:
-        ValueError: Neither is there.
-    """
-    test_cfg = getattr(model, 'test_cfg', None) or {}
-    if test_cfg.get('mode') == 'slide' and test_cfg.get('crop_size'):
-        return as_pair(test_cfg['crop_size'], 'crop_size')
-    size = resize_scale(model.cfg)
-    if size is None:
-        raise ValueError('Cannot tell the training size of the model (no '
-                         'slide crop_size, no Resize in the test pipeline); '
-                         'pass crop_size.')
-    return size
 
 
 class SceneInferencer:
@@ -273,7 +254,10 @@ class SceneInferencer:
                             allow_vrt=allow_vrt) as source:
             # before anything reads the scene (source.range reads it)
             self.check_size(source, len(job.texts), max_pixels)
-            fingerprint = self._fingerprint(job, source)
+            fingerprint = run_fingerprint(job, source, self.plan,
+                                          self.config_name,
+                                          self.weights,
+                                          self.precision)
             state = RunState(
                 osp.join(job.out_dir, f'.{job.stem}.progress.json'),
                 fingerprint)
@@ -358,21 +342,6 @@ class SceneInferencer:
             int(self.model.out_channels),
             min(source.height, self.plan.crop[0] + BLOCK), max_pixels,
             source.dataset.max_read_pixels)
-
-    def _fingerprint(self, job: SceneJob, source: SceneSource) -> dict:
-        """What the outputs depend on (resume only with the same)."""
-        return dict(
-            scene=file_fingerprint(job.scene),
-            config=file_fingerprint(self.config_name),
-            weights=file_fingerprint(self.weights),
-            texts=job.texts,
-            crop_size=self.plan.crop,
-            stride=self.plan.stride,
-            blend=[self.plan.blend, self.plan.blend_floor],
-            precision=self.precision,
-            scaling=job.scaling.to_dict(),
-            range=source.range.to_dict() if source.range else None,
-            grid=[source.height, source.width])
 
     @staticmethod
     def evaluate(result: SceneResult, gt_paths: Sequence[str]) -> dict:
